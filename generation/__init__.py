@@ -1,0 +1,1 @@
+"""Face pipeline, generator versions, generation jobs and headshots (arrives with issues 3-4)."""

@@ -1,0 +1,26 @@
+"""Small image helpers shared by the apps (Pillow only, no Django)."""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from PIL import Image, ImageOps
+
+#: Pillow's decompression-bomb guard: larger images raise instead of being decoded.
+Image.MAX_IMAGE_PIXELS = 40_000_000
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def thumbnail_jpeg(source: BinaryIO, size: int, *, quality: int = 85) -> bytes:
+    """A JPEG thumbnail fitting ``size``×``size``, upright (EXIF orientation applied), RGB, with no
+    metadata kept. Raises ``PIL.UnidentifiedImageError`` / ``OSError`` for unreadable input."""
+    with Image.open(source) as image:
+        image.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
+        image = ImageOps.exif_transpose(image)
+        image = image.convert("RGB")
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()

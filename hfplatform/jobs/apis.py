@@ -1,0 +1,93 @@
+"""API for jobs: read progress, cancel, and start the thumbnails job."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hfplatform.accounts.roles import ENGINEERS, HasRole
+from hfplatform.jobs.kinds import thumbnails_job_start
+from hfplatform.jobs.models import JobStatus
+from hfplatform.jobs.selectors import job_get, job_list
+from hfplatform.jobs.services import job_cancel
+
+
+@extend_schema_serializer(component_name="Job")
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    message = serializers.CharField()
+    log_tail = serializers.CharField()
+    error = serializers.CharField()
+    params = serializers.JSONField()
+    result = serializers.JSONField()
+    attempts = serializers.IntegerField()
+    started_by = serializers.CharField(source="started_by.username", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    is_finished = serializers.BooleanField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, job) -> str:
+        return f"/jobs/{job.pk}/"
+
+
+class JobListApi(APIView):
+    """Jobs you may see (all for ML engineers, auditors and admins; your own otherwise)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=JobStatus.values),
+            OpenApiParameter("kind", str),
+        ],
+        responses={200: JobOutputSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        jobs = job_list(user=request.user, status=request.query_params.get("status"),
+                        kind=request.query_params.get("kind"))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)
+
+
+class JobDetailApi(APIView):
+    """One job: status, progress 0-100, message, log tail, result or error."""
+
+    @extend_schema(responses={200: JobOutputSerializer})
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(JobOutputSerializer(job_get(user=request.user, job_id=job_id)).data)
+
+
+class JobCancelApi(APIView):
+    """Cancel a queued or running job (its starter, an ML engineer or an admin)."""
+
+    @extend_schema(request=None, responses={200: JobOutputSerializer})
+    def post(self, request: Request, job_id: int) -> Response:
+        job = job_cancel(job=job_get(user=request.user, job_id=job_id), by=request.user)
+        return Response(JobOutputSerializer(job).data)
+
+
+class ThumbnailsJobStartApi(APIView):
+    """Start a job that makes JPEG thumbnails of every image in a media folder."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="ThumbnailsJobRequest")
+    class InputSerializer(serializers.Serializer):
+        folder = serializers.CharField(help_text="Folder inside MEDIA_ROOT, e.g. demo/photos")
+        size = serializers.IntegerField(default=256, help_text="Longest side in pixels, 16-1024")
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = thumbnails_job_start(**data.validated_data, started_by=request.user)
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

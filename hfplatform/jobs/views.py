@@ -1,0 +1,60 @@
+"""Pages for jobs: the list (with the thumbnails form for engineers) and a live job page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from hfplatform.accounts.roles import (
+    ENGINEERS,
+    READERS,
+    has_role,
+    is_owner_or_has_role,
+    role_required,
+)
+from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.jobs.kinds import thumbnails_job_start
+from hfplatform.jobs.models import JobStatus
+from hfplatform.jobs.selectors import job_get, job_list
+
+
+@role_required(*READERS)
+def job_list_page(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or None
+    if status not in (None, *JobStatus.values):
+        status = None
+    jobs = job_list(user=request.user, status=status)[:100]
+    return render(request, "jobs/list.html", {
+        "jobs": jobs, "status": status, "statuses": JobStatus.choices,
+        "can_start": has_role(request.user, ENGINEERS),
+    })
+
+
+@login_required
+def job_detail_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        job = job_get(user=request.user, job_id=job_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    can_cancel = not job.is_finished and is_owner_or_has_role(
+        request.user, job.started_by_id, ENGINEERS
+    )
+    return render(request, "jobs/detail.html", {"job": job, "can_cancel": can_cancel})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def thumbnails_start_page(request: HttpRequest) -> HttpResponse:
+    try:
+        size = int(request.POST.get("size") or 256)
+        job = thumbnails_job_start(
+            folder=request.POST.get("folder", ""), size=size, started_by=request.user
+        )
+    except (ApplicationError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "size must be a whole number of pixels."))
+        return redirect("jobs:list")
+    messages.success(request, f"Started job {job.pk}: {job.title}.")
+    return redirect("jobs:detail", job_id=job.pk)

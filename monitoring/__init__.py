@@ -1,0 +1,1 @@
+"""Quality snapshots, fairness reports and dashboards (issue 7)."""

@@ -1,0 +1,1 @@
+"""Review campaigns, assignments, ratings, comparisons, blind tests and agreement (issue 5)."""

@@ -1,0 +1,1 @@
+"""Preference datasets, reward-model training, reranking and fine-tuning runs (issue 6)."""
