@@ -7,7 +7,7 @@ PY=${PY:-.venv/bin/python}
 ADDR=${ADDR:-127.0.0.1:8000}
 
 mkdir -p var
-"$PY" manage.py run_huey --logfile var/huey.log &
+"$PY" manage.py run_huey >>var/huey.log 2>&1 &
 consumer=$!
 trap 'kill "$consumer" 2>/dev/null; wait "$consumer" 2>/dev/null' EXIT INT TERM
 echo "huey consumer started (pid $consumer, log var/huey.log)"

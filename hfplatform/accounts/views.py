@@ -6,16 +6,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from hfplatform.accounts.roles import Role, role_required, user_roles
+from hfplatform.accounts.roles import READERS, REVIEWERS, Role, has_role, role_required, user_roles
 from hfplatform.accounts.selectors import user_list
 from hfplatform.jobs.selectors import job_list
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    roles = user_roles(request.user)
-    recent_jobs = job_list(user=request.user)[:5]
-    return render(request, "home.html", {"roles": roles, "Role": Role, "recent_jobs": recent_jobs})
+    user = request.user
+    can_read_jobs = has_role(user, READERS)
+    return render(request, "home.html", {
+        "is_admin": Role.ADMIN in user_roles(user),
+        "is_reviewer": has_role(user, REVIEWERS),
+        "is_photographer": Role.PHOTOGRAPHER in user_roles(user),
+        "can_read_jobs": can_read_jobs,
+        "recent_jobs": job_list(user=user)[:5] if can_read_jobs else [],
+    })
 
 
 @role_required(Role.ADMIN)

@@ -15,13 +15,14 @@ from tests.hfplatform.helpers import write_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# role: (navigation the role sees, a page of another role it is refused, or None for admin)
+# role: (navigation the role sees, home page cards, a page of another role it is refused, or None)
 EXPECTED = {
-    "reviewer": (["Home"], "/jobs/"),
-    "photographer": (["Home"], "/jobs/"),
-    "ml_engineer": (["Home", "Jobs", "API docs"], "/accounts/users/"),
-    "auditor": (["Home", "Jobs", "API docs"], "/accounts/users/"),
-    "admin": (["Home", "Jobs", "API docs", "Users", "Admin"], None),
+    "reviewer": (["Home"], ["Reviewing"], "/jobs/"),
+    "photographer": (["Home"], ["Reviewing"], "/jobs/"),
+    "ml_engineer": (["Home", "Jobs", "API docs"], ["Jobs"], "/accounts/users/"),
+    "auditor": (["Home", "Jobs", "API docs"], ["Jobs"], "/accounts/users/"),
+    "admin": (["Home", "Jobs", "API docs", "Users", "Admin"],
+              ["Administration", "Reviewing", "Jobs"], None),
 }
 
 
@@ -29,8 +30,9 @@ EXPECTED = {
 def test_each_role_sees_its_navigation_and_is_refused_elsewhere(page, make_user, role):
     user = make_user(role)
     log_in(page, user.username)
-    nav, refused = EXPECTED[role]
+    nav, cards, refused = EXPECTED[role]
     expect(page.locator("[data-testid=nav] a")).to_have_text(nav)
+    expect(page.locator("[data-testid=home-card] h2")).to_have_text(cards)
     expect(page.locator(".topbar .badge")).to_have_text([role])
     if refused is None:
         response = page.goto("/accounts/users/")

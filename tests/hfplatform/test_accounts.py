@@ -25,7 +25,8 @@ def test_roles_and_admin_passes_every_check(make_user):
     assert has_role(photographer, {Role.REVIEWER, Role.PHOTOGRAPHER})
     assert not has_role(photographer, {Role.ML_ENGINEER})
     assert has_role(admin, {Role.AUDITOR})
-    assert admin.is_staff and admin.is_superuser
+    assert admin.is_staff
+    assert admin.is_superuser
 
 
 def test_inactive_user_has_no_role(make_user):
