@@ -7,12 +7,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+DEMO_SUBJECTS ?= 8
 
 .PHONY: run test install install-dev browser
 
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
+	$(PY) manage.py import_face_corpus --limit $(DEMO_SUBJECTS)
 	./scripts/run_demo.sh
 
 test: install-dev browser

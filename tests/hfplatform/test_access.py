@@ -17,6 +17,8 @@ PAGES = [
     ("get", "/jobs/", {E, A, ADM}, 200, 403, 302),
     ("post", "/jobs/thumbnails/", {E, ADM}, 302, 403, 302),
     ("get", "/accounts/users/", {ADM}, 200, 403, 302),
+    ("get", "/subjects/", {E, ADM}, 200, 403, 302),
+    ("post", "/subjects/", {E, ADM}, 200, 403, 302),  # 200: the form comes back with its errors
     ("get", "/admin/", {ADM}, 200, 302, 302),
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
@@ -25,11 +27,18 @@ API = [
     ("get", "/api/me/", EVERYONE, 200, None, 401),
     ("get", "/api/jobs/", EVERYONE, 200, None, 401),
     ("post", "/api/jobs/thumbnails/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/subjects/", {E, ADM}, 200, 403, 401),
+    ("post", "/api/subjects/", {E, ADM}, 400, 403, 401),
 ]
 # Routes covered elsewhere with their own objects (job detail/cancel) or without a role rule.
 COVERED_ELSEWHERE = {
     "accounts/login/", "accounts/logout/", "api/auth/token/", "healthz/", "media/<path:path>",
     "jobs/<int:job_id>/", "api/jobs/<int:job_id>/", "api/jobs/<int:job_id>/cancel/",
+    # tests/generation/test_apis.py: every role against a real subject and photo
+    "subjects/<int:subject_id>/", "subjects/<int:subject_id>/photos/",
+    "subjects/<int:subject_id>/delete/", "photos/<int:photo_id>/file/<slug:kind>/",
+    "api/subjects/<int:subject_id>/", "api/subjects/<int:subject_id>/photos/",
+    "api/photos/<int:photo_id>/",
 }
 
 
