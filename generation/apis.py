@@ -38,6 +38,12 @@ class PhotoSummarySerializer(serializers.Serializer):
         return f"/api/photos/{photo.pk}/"
 
 
+@extend_schema_serializer(component_name="JobLink")
+class JobLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 @extend_schema_serializer(component_name="PhotoAnalysis")
 class PhotoAnalysisSerializer(PhotoSummarySerializer):
     subject = serializers.IntegerField(source="subject_id")
@@ -144,17 +150,19 @@ class SubjectPhotosApi(APIView):
     class InputSerializer(serializers.Serializer):
         photos = serializers.ListField(child=serializers.FileField(), allow_empty=False)
 
+    @extend_schema_serializer(component_name="PhotoUploadResult")
+    class OutputSerializer(serializers.Serializer):
+        photos = PhotoSummarySerializer(many=True)
+        job = JobLinkSerializer(allow_null=True, help_text="The analysis job (none if all refused)")
+
     @extend_schema(request={"multipart/form-data": InputSerializer},
-                   responses={202: serializers.DictField()})
+                   responses={202: OutputSerializer})
     def post(self, request: Request, subject_id: int) -> Response:
         subject = subject_get(user=request.user, subject_id=subject_id)
         photos, job = photos_upload(subject=subject, files=request.FILES.getlist("photos"),
                                     uploaded_by=request.user)
-        return Response(
-            {"photos": PhotoSummarySerializer(photos, many=True).data,
-             "job": {"id": job.pk, "url": f"/api/jobs/{job.pk}/"} if job else None},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        body = {"photos": photos, "job": {"id": job.pk, "url": f"/api/jobs/{job.pk}/"} if job else None}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PhotoDetailApi(APIView):

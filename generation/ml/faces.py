@@ -123,7 +123,8 @@ class DlibHogDetector:
         detector, lock = _model("hog")
         with lock:
             rects, scores, _ = detector.run(small, self.upsample, self.threshold)
-        return [_box(r.left(), r.top(), r.right(), r.bottom(), s, scale) for r, s in zip(rects, scores, strict=True)]
+        return [_box(r.left(), r.top(), r.right(), r.bottom(), s, scale)
+                for r, s in zip(rects, scores, strict=True)]
 
 
 class DlibCnnDetector:
@@ -150,7 +151,7 @@ class HaarCascadeDetector:
     """
 
     def __init__(self, min_size: int = 40, neighbours: int = 5, scale_factor: float = 1.1,
-                 max_side: int = 640, box_scale: float = 0.8, box_shift: float = 0.12) -> None:
+                 max_side: int = 640, box_scale: float = 0.89, box_shift: float = 0.073) -> None:
         path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
         self.cascade = cv2.CascadeClassifier(str(path))
         if self.cascade.empty():
@@ -187,7 +188,7 @@ def face_landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
 
 
 def face_embedding(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """dlib's 128-D ResNet descriptor (float32, unit-ish norm) of the face with these landmarks."""
+    """dlib's 128-D ResNet descriptor (float32) of the face with these landmarks."""
     points = [dlib.point(round(x), round(y)) for x, y in landmarks]
     xs, ys = landmarks[:, 0], landmarks[:, 1]
     rect = dlib.rectangle(round(xs.min()), round(ys.min()), round(xs.max()), round(ys.max()))

@@ -104,7 +104,9 @@ def test_openapi_schema_lists_every_api_route(client):
     assert schema.status_code == 200
     paths = set(schema.json()["paths"])
     assert {"/api/auth/token/", "/api/me/", "/api/jobs/", "/api/jobs/{job_id}/",
-            "/api/jobs/{job_id}/cancel/", "/api/jobs/thumbnails/"} <= paths
+            "/api/jobs/{job_id}/cancel/", "/api/jobs/thumbnails/", "/api/subjects/",
+            "/api/subjects/{subject_id}/", "/api/subjects/{subject_id}/photos/",
+            "/api/photos/{photo_id}/"} <= paths
 
 
 def test_swagger_ui_is_served_locally_without_a_cdn(client):

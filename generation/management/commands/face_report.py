@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from django.core.management.base import BaseCommand
 
 from generation.models import SkinTone
@@ -16,7 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
 
-    def handle(self, *args, json: bool = False, **options) -> None:  # noqa: A002
+    def handle(self, *args, json: bool = False, **options) -> None:
         data = face_report_data()
         if json:
             import json as json_module
