@@ -143,3 +143,23 @@ def test_import_command_rejects_a_bad_limit():
 
     with pytest.raises(CommandError, match="--limit must be at least 1"):
         call_command("import_face_corpus", limit=0)
+
+
+def test_exif_rotated_selfie_is_turned_upright_before_detection(corpus_faces, subject, engineer):
+    """A phone stores the pixels sideways and says "rotate 90° clockwise" in EXIF; the face is
+    only found if the orientation is applied first."""
+    import io
+
+    _, data = corpus_faces[0]
+    sideways = Image.open(io.BytesIO(data)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    sideways.save(out, format="JPEG", quality=95, exif=exif.tobytes())
+    photos, _ = photos_upload(subject=subject, uploaded_by=engineer,
+                              files=[SimpleUploadedFile("sideways.jpg", out.getvalue())])
+    photos_analyze(photo_ids=[photos[0].pk])
+    photo = SourcePhoto.objects.get(pk=photos[0].pk)
+    assert (photo.width, photo.height) == (178, 218)  # upright again
+    assert photo.status == PhotoStatus.ACCEPTED
+    assert abs(photo.head_pose["roll"]) < 15
