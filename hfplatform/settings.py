@@ -14,6 +14,7 @@ See docs/configuration.md for every variable.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ IS_PRODUCTION = PROFILE == "production"
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Model weights the project converts or trains itself live under var/, never in a user's cache.
+os.environ.setdefault("TORCH_HOME", str(VAR_DIR / "torch"))
 
 
 def _secret_key() -> str:
