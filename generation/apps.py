@@ -6,4 +6,4 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation: subjects, face pipeline, generator"
 
     def ready(self) -> None:
-        from generation import services  # noqa: F401 - registers the job kinds
+        from generation import generator_services, services, training_services  # noqa: F401 - job kinds

@@ -17,3 +17,13 @@ class SubjectForm(forms.Form):
         choices=[("", "Prefer not to say"), *SkinTone.choices], required=False,
         label="Skin tone, in the subject's own words (optional)",
     )
+
+
+class GenerationForm(forms.Form):
+    candidates = forms.IntegerField(min_value=1, max_value=16, initial=4, label="Candidates")
+    seed = forms.IntegerField(min_value=0, max_value=2**62, required=False,
+                              label="Seed (empty: random, recorded)")
+    steps = forms.IntegerField(min_value=1, max_value=200, initial=25, label="Sampler steps")
+    guidance = forms.FloatField(min_value=0.0, max_value=10.0, initial=1.0,
+                                label="Guidance (1 = likeness, higher = more studio style)")
+    sampler = forms.ChoiceField(choices=[("ddim", "DDIM"), ("dpm", "DPM-Solver++")], initial="ddim")

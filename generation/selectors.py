@@ -8,7 +8,14 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from generation.models import PhotoStatus, SourcePhoto, Subject
+from generation.models import (
+    GenerationJob,
+    GeneratorVersion,
+    Headshot,
+    PhotoStatus,
+    SourcePhoto,
+    Subject,
+)
 from hfplatform.accounts.roles import ENGINEERS, has_role
 from hfplatform.errors import NotFound
 
@@ -67,3 +74,38 @@ def face_report_data() -> dict[str, Any]:
         "detect_seconds": summary(detect),
         "analysis_seconds": summary(total),
     }
+
+
+# --- Generator --------------------------------------------------------------------------------------
+
+
+def generator_version_list() -> QuerySet:
+    return GeneratorVersion.objects.select_related("parent")
+
+
+def generator_version_get(*, name: str) -> GeneratorVersion:
+    version = GeneratorVersion.objects.filter(name=name).first()
+    if version is None:
+        raise NotFound(f"No generator version named {name!r}.")
+    return version
+
+
+def generation_job_get(*, generation_id: int) -> GenerationJob:
+    found = GenerationJob.objects.select_related("job", "generator_version").filter(pk=generation_id).first()
+    if found is None:
+        raise NotFound(f"No generation job with id {generation_id}.")
+    return found
+
+
+def headshot_get(*, headshot_id: int) -> Headshot:
+    """A headshot whose generation job finished; half-written ones do not exist for readers."""
+    found = (Headshot.objects.select_related("generator_version", "generation_job__job")
+             .filter(pk=headshot_id, generation_job__job__status="succeeded").first())
+    if found is None:
+        raise NotFound(f"No headshot with id {headshot_id}.")
+    return found
+
+
+def subject_headshots(*, subject: Subject) -> QuerySet:
+    return (GenerationJob.objects.filter(subject=subject).select_related("job", "generator_version")
+            .prefetch_related("headshots").order_by("-created_at"))

@@ -14,7 +14,7 @@ from generation.forms import SubjectForm
 from generation.models import PhotoStatus
 from generation.selectors import photo_get, subject_get, subject_list
 from generation.services import photos_upload, subject_create, subject_delete
-from hfplatform.accounts.roles import ENGINEERS, role_required
+from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.jobs.models import Job
 
@@ -46,10 +46,17 @@ def subject_detail_page(request: HttpRequest, subject_id: int) -> HttpResponse:
     for photo in photos:
         photo.reasons = [REJECTION_MESSAGES.get(c, c) for c in photo.rejection_reasons]
     job_id = request.GET.get("job")
-    job = Job.objects.filter(pk=job_id, kind="photo_analysis").first() if str(job_id).isdigit() else None
+    job = (Job.objects.filter(pk=job_id, kind__in=("photo_analysis", "generation")).first()
+           if str(job_id).isdigit() else None)
+    from generation.forms import GenerationForm
+    from generation.generator_services import generator_active
+    from generation.selectors import subject_headshots
+
     return render(request, "generation/subject_detail.html", {
         "subject": subject, "photos": photos, "job": job,
         "pending": any(p.status == PhotoStatus.PENDING for p in photos),
+        "generations": subject_headshots(subject=subject)[:20],
+        "generation_form": GenerationForm(), "active_generator": generator_active(),
     })
 
 
@@ -100,3 +107,88 @@ def photo_file(request: HttpRequest, photo_id: int, kind: str) -> FileResponse:
                             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- Generator pages -----------------------------------------------------------------------------
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse:
+    from generation.forms import GenerationForm
+    from generation.generator_services import generation_job_create
+
+    subject = _subject_or_404(request, subject_id)
+    form = GenerationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("generation:subject", subject_id=subject.pk)
+    try:
+        created = generation_job_create(subject=subject, created_by=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("generation:subject", subject_id=subject.pk)
+    messages.success(request, f"Generating {created.candidates} headshots (job {created.job_id}).")
+    return redirect(f"/subjects/{subject.pk}/?job={created.job_id}")
+
+
+@role_required(*READERS)
+def generator_versions_page(request: HttpRequest) -> HttpResponse:
+    from generation.selectors import generator_version_list
+
+    return render(request, "generation/generator_versions.html", {
+        "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS)})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def generator_activate_page(request: HttpRequest, name: str) -> HttpResponse:
+    from generation.generator_services import generator_version_activate
+    from generation.selectors import generator_version_get
+
+    try:
+        version = generator_version_activate(version=generator_version_get(name=name))
+    except (ApplicationError, NotFound) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{version.name} is now the active generator.")
+    return redirect("generation:versions")
+
+
+@role_required(*READERS)
+def generator_grid_file(request: HttpRequest, name: str) -> FileResponse:
+    from generation.selectors import generator_version_get
+
+    try:
+        version = generator_version_get(name=name)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    if not version.sample_grid:
+        raise Http404("This version has no sample grid.")
+    return FileResponse(default_storage.open(version.sample_grid.name, "rb"), content_type="image/png")
+
+
+@role_required(*READERS)
+def headshot_image(request: HttpRequest, headshot_id: int) -> FileResponse:
+    from generation.selectors import headshot_get
+
+    try:
+        headshot = headshot_get(headshot_id=headshot_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    response = FileResponse(default_storage.open(headshot.image.name, "rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@role_required(*ENGINEERS)
+def generation_input_image(request: HttpRequest, generation_id: int) -> FileResponse:
+    from generation.selectors import generation_job_get
+
+    try:
+        found = generation_job_get(generation_id=generation_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    if not found.input_image:
+        raise Http404("No input image yet.")
+    return FileResponse(default_storage.open(found.input_image.name, "rb"), content_type="image/png")

@@ -8,6 +8,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from generation import apis as generation_apis
+from generation import generator_apis
 from hfplatform import views as platform_views
 from hfplatform.accounts import apis as account_apis
 from hfplatform.accounts import views as account_views
@@ -26,6 +27,15 @@ api_patterns = [
     path("subjects/<int:subject_id>/photos/", generation_apis.SubjectPhotosApi.as_view(),
          name="subject-photos"),
     path("photos/<int:photo_id>/", generation_apis.PhotoDetailApi.as_view(), name="photo"),
+    path("generation/jobs/", generator_apis.GenerationJobListApi.as_view(), name="generation-jobs"),
+    path("generation/jobs/<int:generation_id>/", generator_apis.GenerationJobDetailApi.as_view(),
+         name="generation-job"),
+    path("headshots/<int:headshot_id>/", generator_apis.HeadshotDetailApi.as_view(), name="headshot"),
+    path("generator/versions/", generator_apis.GeneratorVersionListApi.as_view(),
+         name="generator-versions"),
+    path("generator/versions/<slug:name>/activate/", generator_apis.GeneratorVersionActivateApi.as_view(),
+         name="generator-activate"),
+    path("generator/trainings/", generator_apis.GeneratorTrainingApi.as_view(), name="generator-trainings"),
 ]
 
 urlpatterns = [

@@ -13,6 +13,7 @@ from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Home", "home", frozenset(Role)),
     ("Subjects", "generation:subjects", frozenset({Role.ML_ENGINEER})),
+    ("Generator", "generation:versions", READERS),
     ("Jobs", "jobs:list", READERS),
     ("API docs", "api-docs", frozenset({Role.ML_ENGINEER, Role.AUDITOR})),
     ("Users", "accounts:users", frozenset({Role.ADMIN})),

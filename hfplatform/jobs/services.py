@@ -33,9 +33,11 @@ def worker_identity() -> str:
 
 @transaction.atomic
 def job_create(
-    *, kind: str, started_by: Any, params: dict[str, Any] | None = None, title: str = ""
+    *, kind: str, started_by: Any, params: dict[str, Any] | None = None, title: str = "",
+    enqueue: bool = True,
 ) -> Job:
-    """Store a queued job and enqueue it once the surrounding transaction commits."""
+    """Store a queued job and enqueue it once the surrounding transaction commits. With
+    ``enqueue=False`` the caller runs it itself (``job_run``), e.g. a management command."""
     try:
         job_kind = get_job_kind(kind)
     except LookupError as exc:
@@ -46,7 +48,8 @@ def job_create(
         params=params or {},
         started_by=started_by if started_by and started_by.is_authenticated else None,
     )
-    transaction.on_commit(lambda: job_enqueue(job_id=job.pk))
+    if enqueue:
+        transaction.on_commit(lambda: job_enqueue(job_id=job.pk))
     return job
 
 

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 EXPECTED = {
     "reviewer": (["Home"], ["Reviewing"], "/jobs/"),
     "photographer": (["Home"], ["Reviewing"], "/jobs/"),
-    "ml_engineer": (["Home", "Subjects", "Jobs", "API docs"], ["Jobs"], "/accounts/users/"),
-    "auditor": (["Home", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
-    "admin": (["Home", "Subjects", "Jobs", "API docs", "Users", "Admin"],
+    "ml_engineer": (["Home", "Subjects", "Generator", "Jobs", "API docs"], ["Jobs"], "/accounts/users/"),
+    "auditor": (["Home", "Generator", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
+    "admin": (["Home", "Subjects", "Generator", "Jobs", "API docs", "Users", "Admin"],
               ["Administration", "Reviewing", "Jobs"], None),
 }
 

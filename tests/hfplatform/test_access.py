@@ -19,6 +19,7 @@ PAGES = [
     ("get", "/accounts/users/", {ADM}, 200, 403, 302),
     ("get", "/subjects/", {E, ADM}, 200, 403, 302),
     ("post", "/subjects/", {E, ADM}, 200, 403, 302),  # 200: the form comes back with its errors
+    ("get", "/generator/", {E, A, ADM}, 200, 403, 302),
     ("get", "/admin/", {ADM}, 200, 302, 302),
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
@@ -29,6 +30,9 @@ API = [
     ("post", "/api/jobs/thumbnails/", {E, ADM}, 400, 403, 401),
     ("get", "/api/subjects/", {E, ADM}, 200, 403, 401),
     ("post", "/api/subjects/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/generator/versions/", {E, A, ADM}, 200, 403, 401),
+    ("post", "/api/generator/trainings/", {E, ADM}, 400, 403, 401),
+    ("post", "/api/generation/jobs/", {E, ADM}, 400, 403, 401),
 ]
 # Routes covered elsewhere with their own objects (job detail/cancel) or without a role rule.
 COVERED_ELSEWHERE = {
@@ -39,6 +43,11 @@ COVERED_ELSEWHERE = {
     "subjects/<int:subject_id>/delete/", "photos/<int:photo_id>/file/<slug:kind>/",
     "api/subjects/<int:subject_id>/", "api/subjects/<int:subject_id>/photos/",
     "api/photos/<int:photo_id>/",
+    # tests/generation/test_generator_apis.py: every role against a real version and headshot
+    "subjects/<int:subject_id>/generate/", "generator/<slug:name>/activate/",
+    "generator/<slug:name>/grid.png", "headshots/<int:headshot_id>/image/",
+    "generations/<int:generation_id>/input.png", "api/generation/jobs/<int:generation_id>/",
+    "api/headshots/<int:headshot_id>/", "api/generator/versions/<slug:name>/activate/",
 }
 
 

@@ -1,0 +1,171 @@
+"""API for generator versions, training, generation jobs and headshots."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generation.generator_services import generation_job_create, generator_version_activate
+from generation.selectors import (
+    generation_job_get,
+    generator_version_get,
+    generator_version_list,
+    headshot_get,
+    subject_get,
+)
+from generation.training_services import generator_training_start
+from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
+
+
+@extend_schema_serializer(component_name="Headshot")
+class HeadshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.IntegerField(source="subject_id")
+    source_photo = serializers.IntegerField(source="source_photo_id")
+    generation_job = serializers.IntegerField(source="generation_job_id")
+    generator_version = serializers.CharField(source="generator_version.name")
+    candidate_index = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    guidance = serializers.FloatField()
+    sampler = serializers.CharField()
+    image_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_image_url(self, headshot) -> str:
+        return f"/headshots/{headshot.pk}/image/"
+
+
+@extend_schema_serializer(component_name="GeneratorVersion")
+class GeneratorVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    parent = serializers.CharField(source="parent.name", allow_null=True, default=None)
+    image_size = serializers.IntegerField()
+    dataset_fingerprint = serializers.CharField()
+    training_config = serializers.JSONField()
+    heldout_subjects = serializers.JSONField()
+    report = serializers.JSONField()
+    notes = serializers.CharField()
+    training_job = serializers.IntegerField(source="training_job_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="GenerationJob")
+class GenerationJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.IntegerField(source="subject_id")
+    source_photo = serializers.IntegerField(source="source_photo_id")
+    generator_version = serializers.CharField(source="generator_version.name")
+    candidates = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    guidance = serializers.FloatField()
+    sampler = serializers.CharField()
+    job = serializers.IntegerField(source="job_id")
+    status = serializers.CharField(source="job.status")
+    progress = serializers.IntegerField(source="job.progress")
+    headshots = serializers.SerializerMethodField()
+
+    def get_headshots(self, request) -> list[dict]:
+        if request.job.status != "succeeded":
+            return []  # nothing half-written is ever shown
+        return HeadshotSerializer(request.headshots.select_related("generator_version"), many=True).data
+
+
+class GenerationJobListApi(APIView):
+    """Ask for n candidate headshots of a subject (from the active version unless named)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="GenerationRequest")
+    class InputSerializer(serializers.Serializer):
+        subject = serializers.IntegerField()
+        candidates = serializers.IntegerField(default=4, min_value=1, max_value=16)
+        seed = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+        steps = serializers.IntegerField(default=25, min_value=1, max_value=200)
+        guidance = serializers.FloatField(default=1.0, min_value=0.0, max_value=10.0)
+        sampler = serializers.ChoiceField(["ddim", "dpm"], default="ddim")
+        version = serializers.CharField(required=False, help_text="Generator name; default: active")
+
+    @extend_schema(request=InputSerializer, responses={202: GenerationJobSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        subject = subject_get(user=request.user, subject_id=values.pop("subject"))
+        name = values.pop("version", None)
+        version = generator_version_get(name=name) if name else None
+        created = generation_job_create(subject=subject, created_by=request.user, version=version,
+                                        **values)
+        return Response(GenerationJobSerializer(created).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GenerationJobDetailApi(APIView):
+    """A generation request, its job's progress and (once it succeeded) its headshots."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: GenerationJobSerializer})
+    def get(self, request: Request, generation_id: int) -> Response:
+        return Response(GenerationJobSerializer(generation_job_get(generation_id=generation_id)).data)
+
+
+class HeadshotDetailApi(APIView):
+    """One headshot: image URL and everything needed to regenerate it."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: HeadshotSerializer})
+    def get(self, request: Request, headshot_id: int) -> Response:
+        return Response(HeadshotSerializer(headshot_get(headshot_id=headshot_id)).data)
+
+
+class GeneratorVersionListApi(APIView):
+    """Generator versions, newest first."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: GeneratorVersionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(GeneratorVersionSerializer(generator_version_list(), many=True).data)
+
+
+class GeneratorVersionActivateApi(APIView):
+    """Make a version the active one (the previous active version is retired)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema(request=None, responses={200: GeneratorVersionSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        version = generator_version_activate(version=generator_version_get(name=name))
+        return Response(GeneratorVersionSerializer(version).data)
+
+
+class GeneratorTrainingApi(APIView):
+    """Start a generator training job on the stored face crops (resumable, checkpointed)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="GeneratorTrainingRequest")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.SlugField(max_length=64)
+        steps = serializers.IntegerField(min_value=1, max_value=1_000_000)
+        minutes = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
+        batch_size = serializers.IntegerField(default=32, min_value=1, max_value=512)
+        image_size = serializers.IntegerField(default=64)
+        prediction_type = serializers.ChoiceField(["epsilon", "v_prediction", "sample"],
+                                                  default="epsilon")
+        seed = serializers.IntegerField(default=0, min_value=0)
+        activate = serializers.BooleanField(default=False)
+
+    @extend_schema(request=InputSerializer, responses={202: serializers.IntegerField()})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = generator_training_start(started_by=request.user, **data.validated_data)
+        return Response({"job": job.pk, "url": f"/api/jobs/{job.pk}/"}, status=status.HTTP_202_ACCEPTED)

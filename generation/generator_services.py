@@ -1,0 +1,295 @@
+"""Writes for the generator: versions, training jobs, generation jobs and headshots.
+
+``generation.ml`` does the numeric work (no Django); this module picks rows, turns files into
+arrays and arrays back into files and rows.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image
+
+from generation.models import (
+    GenerationJob,
+    GeneratorStatus,
+    GeneratorVersion,
+    Headshot,
+    PhotoStatus,
+    SourcePhoto,
+    Subject,
+    SubjectSource,
+)
+from hfplatform.errors import ApplicationError, Conflict
+from hfplatform.jobs.models import Job
+from hfplatform.jobs.progress import JobProgress
+from hfplatform.jobs.registry import job_kind
+from hfplatform.jobs.services import job_create
+
+CANDIDATES = range(1, 17)
+STEPS = range(1, 201)
+GUIDANCE = (0.0, 10.0)
+SAMPLERS = ("ddim", "dpm")
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def generator_files(version: GeneratorVersion) -> Path:
+    path = Path(version.files_dir)
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+@lru_cache(maxsize=4)
+def _load(files_dir: str, stamp: float, device: str) -> tuple[Any, Any, Any, dict]:
+    from generation.ml.generator import load_generator
+
+    unet, config, scheduler_config, meta = load_generator(Path(files_dir), device=device)
+    return unet.float(), config, scheduler_config, meta  # a shipped checkpoint may be stored in fp16
+
+
+def generator_load(version: GeneratorVersion) -> tuple[Any, Any, Any, dict]:
+    """(unet, config, scheduler_config, meta) of a version, cached per process."""
+    path = generator_files(version)
+    if not path.exists():
+        raise ApplicationError(f"The files of generator {version.name} are missing ({path}).",
+                               code="generator_files_missing")
+    return _load(str(path), path.stat().st_mtime, _device())
+
+
+# --- Versions -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def generator_version_activate(*, version: GeneratorVersion) -> GeneratorVersion:
+    """Make ``version`` the one active generator; the previous active one is retired."""
+    version = GeneratorVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status == GeneratorStatus.RETIRED:
+        raise ApplicationError(f"Generator {version.name} is retired.", code="generator_retired")
+    GeneratorVersion.objects.select_for_update().filter(status=GeneratorStatus.ACTIVE).exclude(
+        pk=version.pk).update(status=GeneratorStatus.RETIRED)
+    version.status = GeneratorStatus.ACTIVE
+    version.save(update_fields=["status"])
+    return version
+
+
+def _heldout_from_files(path: Path) -> list[Subject]:
+    """Held-out people of a generator trained elsewhere: ``dataset.json`` beside its files names
+    them by corpus reference (stable across databases)."""
+    info_file = path / "dataset.json"
+    if not info_file.exists():
+        return []
+    refs = json.loads(info_file.read_text()).get("heldout_refs", [])
+    return list(Subject.objects.filter(source=SubjectSource.CORPUS, source_ref__in=refs))
+
+
+def generator_version_register(
+    *, name: str, files_dir: str | Path, created_by: Any = None, parent: GeneratorVersion | None = None,
+    notes: str = "", training_job: Job | None = None, activate: bool = False,
+    heldout: list[Subject] | None = None,
+) -> GeneratorVersion:
+    """Record a generator written by ``save_generator`` (its config and dataset fingerprint come
+    from the files themselves), optionally making it the active version."""
+    if GeneratorVersion.objects.filter(name=name).exists():
+        raise Conflict(f"A generator named {name!r} already exists.", code="generator_exists")
+    probe = GeneratorVersion(name=name, files_dir=str(files_dir))
+    _, config, _, meta = generator_load(probe)
+    if heldout is None:
+        heldout = _heldout_from_files(generator_files(probe))
+    with transaction.atomic():
+        version = GeneratorVersion.objects.create(
+            name=name, files_dir=str(files_dir), parent=parent, created_by=created_by,
+            image_size=config.image_size, training_config=meta,
+            dataset_fingerprint=str(meta.get("fingerprint", ""))[:64],
+            heldout_subjects=[s.pk for s in heldout], notes=notes,
+            training_job=training_job,
+        )
+        if activate:
+            version = generator_version_activate(version=version)
+    return version
+
+
+def generator_active() -> GeneratorVersion | None:
+    return GeneratorVersion.objects.filter(status=GeneratorStatus.ACTIVE).first()
+
+
+# --- Generation -----------------------------------------------------------------------------------
+
+
+def _png(array: np.ndarray) -> ContentFile:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return ContentFile(out.getvalue())
+
+
+def generation_source_photo(*, subject: Subject, size: int) -> SourcePhoto:
+    photo = (subject.photos.filter(status=PhotoStatus.ACCEPTED).order_by("-created_at")
+             .filter(aligned_crops__has_key=str(size)).first())
+    if photo is None:
+        raise ApplicationError(
+            f"{subject.display_name} has no accepted photo with a {size}×{size} aligned crop yet: "
+            "upload a selfie that passes the checks first.", code="no_accepted_photo")
+    return photo
+
+
+def _crop(photo: SourcePhoto, size: int) -> np.ndarray:
+    with default_storage.open(photo.aligned_crops[str(size)], "rb") as stored:
+        return np.asarray(Image.open(stored).convert("RGB"))
+
+
+def casual_input(*, photo: SourcePhoto, size: int) -> np.ndarray:
+    """What the generator is given: the aligned crop of the subject's selfie. Corpus subjects
+    have studio portraits, not selfies, so their largest crop is made casual by the seeded
+    degradations (the code that makes the training pairs, seeded by the photo id) and shrunk."""
+    if photo.subject.source != SubjectSource.CORPUS:
+        return _crop(photo, size)
+    import cv2
+
+    from generation.ml.degrade import degrade
+
+    big = max(int(s) for s in photo.aligned_crops)
+    casual = degrade(_crop(photo, big), seed=photo.pk)
+    return casual if big == size else cv2.resize(casual, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def generation_job_create(
+    *, subject: Subject, created_by: Any, version: GeneratorVersion | None = None,
+    candidates: int = 4, seed: int | None = None, steps: int = 25, guidance: float = 1.0,
+    sampler: str = "ddim", enqueue: bool = True,
+) -> GenerationJob:
+    """Validate a request for candidates and enqueue the job that makes them."""
+    if candidates not in CANDIDATES:
+        raise ApplicationError("candidates must be between 1 and 16.", code="invalid_candidates")
+    if steps not in STEPS:
+        raise ApplicationError("steps must be between 1 and 200.", code="invalid_steps")
+    if not GUIDANCE[0] <= guidance <= GUIDANCE[1]:
+        raise ApplicationError("guidance must be between 0 and 10.", code="invalid_guidance")
+    if sampler not in SAMPLERS:
+        raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
+    version = version or generator_active()
+    if version is None:
+        raise ApplicationError("No generator version is active yet.", code="no_active_generator")
+    if version.status == GeneratorStatus.RETIRED:
+        raise ApplicationError(f"Generator {version.name} is retired.", code="generator_retired")
+    photo = generation_source_photo(subject=subject, size=version.image_size)
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    with transaction.atomic():
+        job = job_create(
+            kind="generation", started_by=created_by, enqueue=enqueue,
+            params={"subject_id": subject.pk, "version": version.name},
+            title=f"{candidates} headshots of {subject.display_name} ({version.name})",
+        )
+        return GenerationJob.objects.create(
+            subject=subject, source_photo=photo, generator_version=version, candidates=candidates,
+            seed=seed, steps=steps, guidance=guidance, sampler=sampler, job=job,
+            created_by=created_by,
+        )
+
+
+def headshot_images(*, request: GenerationJob, progress: JobProgress | None = None) -> tuple[
+        np.ndarray, list[np.ndarray]]:
+    """The casual input and the generated candidates (uint8 arrays). Candidate i uses seed
+    ``seed + i``, so each one can be regenerated alone, bit for bit, on the same machine."""
+    import torch
+
+    from generation.ml.generator import sample
+
+    unet, config, scheduler_config, _ = generator_load(request.generator_version)
+    casual = casual_input(photo=request.source_photo, size=config.image_size)
+    condition = torch.from_numpy(np.array(casual)).permute(2, 0, 1).float().div(127.5).sub(1.0)
+    outputs: list[np.ndarray] = []
+    chunk = 4
+    for start in range(0, request.candidates, chunk):
+        seeds = [request.seed + i for i in range(start, min(request.candidates, start + chunk))]
+        batch = condition.unsqueeze(0).repeat(len(seeds), 1, 1, 1).to(next(unet.parameters()).device)
+        images = sample(unet, scheduler_config, batch, steps=request.steps,
+                        guidance=request.guidance, seeds=seeds, sampler=request.sampler)
+        images = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        outputs.extend(images)
+        if progress:
+            progress.step(len(outputs), request.candidates,
+                          f"{len(outputs)} of {request.candidates} candidates")
+    return casual, outputs
+
+
+@job_kind("generation", resumable=True, title="Generate headshots")
+def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
+    """Sample every candidate first, then store files and rows in one transaction: a failed or
+    killed job leaves no half-written headshots visible (a retry starts again)."""
+    request = GenerationJob.objects.select_related(
+        "subject", "source_photo__subject", "generator_version").get(job=job)
+    if request.headshots.exists():
+        return {"headshots": list(request.headshots.values_list("pk", flat=True))}
+    casual, images = headshot_images(request=request, progress=progress)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            request.input_image.save(f"job-{request.pk}/input.png", _png(casual), save=True)
+            written.append(request.input_image.name)
+            ids = []
+            for i, image in enumerate(images):
+                headshot = Headshot(
+                    generation_job=request, subject=request.subject,
+                    source_photo=request.source_photo, generator_version=request.generator_version,
+                    candidate_index=i, seed=request.seed + i, steps=request.steps,
+                    guidance=request.guidance, sampler=request.sampler,
+                )
+                headshot.image.save(f"job-{request.pk}/candidate-{i:02d}.png", _png(image), save=False)
+                written.append(headshot.image.name)
+                headshot.save()
+                ids.append(headshot.pk)
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+    progress.log(f"stored {len(ids)} headshots")
+    return {"headshots": ids, "generation_job": request.pk, "version": request.generator_version.name}
+
+
+def generator_sample_grid(*, version: GeneratorVersion, subjects: int = 6, seed: int = 1234) -> str:
+    """A picture of what a version does: casual inputs, generated headshots and the clean crops
+    of up to ``subjects`` held-out people (or any people when none are held out)."""
+    import torch
+
+    from generation.ml.generator import sample
+
+    unet, config, scheduler_config, _ = generator_load(version)
+    size = config.image_size
+    people = Subject.objects.filter(pk__in=version.heldout_subjects) if version.heldout_subjects \
+        else Subject.objects.all()
+    photos = []
+    for subject in people.order_by("pk")[: subjects * 3]:
+        try:
+            photos.append(generation_source_photo(subject=subject, size=size))
+        except ApplicationError:
+            continue
+        if len(photos) == subjects:
+            break
+    if not photos:
+        raise ApplicationError("No subject has an accepted photo to show.", code="no_accepted_photo")
+    casual = [casual_input(photo=p, size=size) for p in photos]
+    clean = [_crop(p, size) for p in photos]
+    condition = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float() / 127.5 - 1
+                             for c in casual])
+    out = sample(unet, scheduler_config, condition.to(next(unet.parameters()).device), steps=25,
+                 guidance=1.0, seeds=[seed + i for i in range(len(photos))], sampler="ddim")
+    generated = ((out.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    rows = [np.concatenate(row, axis=1) for row in (casual, list(generated), clean)]
+    grid = np.concatenate(rows, axis=0)
+    if version.sample_grid:
+        version.sample_grid.delete(save=False)
+    version.sample_grid.save(f"{version.name}.png", _png(grid), save=True)
+    return version.sample_grid.name

@@ -1,0 +1,32 @@
+"""``manage.py export_training_set OUT.npz``: the generator's training split, for another machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from generation.training_services import training_set_export
+from hfplatform.errors import ApplicationError
+
+
+class Command(BaseCommand):
+    help = ("Write the aligned crops of the training split (held-out people excluded) as an npz, "
+            "and OUT.json naming the held-out people, for `python -m generation.ml.train`.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("out", type=Path)
+        parser.add_argument("--image-size", type=int, default=64)
+        parser.add_argument("--heldout-fraction", type=float, default=0.1)
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args, out: Path, image_size: int, heldout_fraction: float, seed: int,
+               **options) -> None:
+        try:
+            info = training_set_export(out=out, image_size=image_size,
+                                       heldout_fraction=heldout_fraction, seed=seed)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"Wrote {info['images']} training crops to {out}; {len(info['heldout_refs'])} people "
+            f"held out (listed in {out}.json)."))

@@ -1,0 +1,65 @@
+"""``manage.py train_generator``: the same training job the page and API start, run here."""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+
+from generation.training_services import generator_training_start
+from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import Job
+from hfplatform.jobs.services import job_run
+
+
+def _bar(progress: int, width: int = 30) -> str:
+    done = width * progress // 100
+    return "[" + "#" * done + "." * (width - done) + f"] {progress:3d}%"
+
+
+class Command(BaseCommand):
+    help = ("Train the conditional diffusion generator on the stored aligned crops (held-out "
+            "people excluded), with checkpoints; registers the result as a generator version.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--name", required=True, help="Name of the new version (a slug).")
+        parser.add_argument("--steps", type=int, default=2000)
+        parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--image-size", type=int, default=64)
+        parser.add_argument("--prediction-type", default="epsilon",
+                            choices=["epsilon", "v_prediction", "sample"])
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--activate", action="store_true")
+        parser.add_argument("--resume-job", type=int, default=None,
+                            help="Finish an interrupted training job from its last checkpoint.")
+
+    def handle(self, *args, **o) -> None:
+        if o["resume_job"]:
+            job = Job.objects.filter(pk=o["resume_job"], kind="generator_training").first()
+            if job is None:
+                raise CommandError(f"No generator training job {o['resume_job']}.")
+            Job.objects.filter(pk=job.pk).update(status="queued", worker="")
+        else:
+            try:
+                job = generator_training_start(
+                    started_by=None, name=o["name"], steps=o["steps"], minutes=o["minutes"],
+                    batch_size=o["batch_size"], image_size=o["image_size"],
+                    prediction_type=o["prediction_type"], seed=o["seed"], activate=o["activate"],
+                    enqueue=False)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from None
+        self.stdout.write(f"Training job {job.pk} (follow it at /jobs/{job.pk}/ too)")
+        runner = threading.Thread(target=job_run, kwargs={"job_id": job.pk}, daemon=True)
+        runner.start()
+        while runner.is_alive():
+            runner.join(timeout=2)
+            job.refresh_from_db()
+            self.stdout.write(f"\r{_bar(job.progress)} {job.message[:60]:<60}", ending="")
+            self.stdout.flush()
+        job.refresh_from_db()
+        self.stdout.write("")
+        if job.status != "succeeded":
+            raise CommandError(f"Training {job.status}: {job.error or job.message}")
+        self.stdout.write(self.style.SUCCESS(
+            f"Registered generator {job.result['version']} after {job.result['steps']} steps."))

@@ -1,0 +1,57 @@
+"""Identity preservation: does the generated headshot still show the person of the source photo?
+
+Both images go through ``generation.ml.FaceAnalyzer`` (dlib HOG detector, 68 landmarks, dlib's
+ResNet 128-D descriptor; the largest face is used) and we take the Euclidean distance of the two
+embeddings. Below ``SAME_PERSON_THRESHOLD`` (0.6, dlib's LFW operating point) counts as the same
+person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from generation.ml import SAME_PERSON_THRESHOLD, FaceAnalyzer, embedding_distance
+from monitoring.ml.stats import bootstrap_interval
+from monitoring.ml.values import MetricValue
+
+IDENTITY_EXTRACTOR = (
+    "dlib_face_recognition_resnet_model_v1 (128-D) via generation.ml.FaceAnalyzer (HOG detector)"
+)
+
+
+def identity_distances(sources: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+                       analyzer: FaceAnalyzer | None = None) -> list[float | None]:
+    """Embedding distance per (source, output) pair of HxWx3 uint8 RGB images.
+
+    ``None`` where no face (hence no embedding) is found in either image of the pair.
+    """
+    if len(sources) != len(outputs):
+        raise ValueError(f"{len(sources)} sources but {len(outputs)} outputs")
+    analyzer = analyzer if analyzer is not None else FaceAnalyzer()
+    distances: list[float | None] = []
+    for source, output in zip(sources, outputs, strict=True):
+        a = analyzer.analyze(np.asarray(source)).embedding
+        b = analyzer.analyze(np.asarray(output)).embedding if a is not None else None
+        distances.append(None if a is None or b is None else embedding_distance(a, b))
+    return distances
+
+
+def verification_rate(distances: Sequence[float | None], threshold: float = SAME_PERSON_THRESHOLD,
+                      *, n_boot: int = 1000, seed: int = 0) -> MetricValue:
+    """Share of pairs verified as the same person (distance < ``threshold``), with a bootstrap 95 % interval.
+
+    Every pair counts in the denominator: a pair with ``None`` (no face found in the source or the
+    output) counts as NOT verified. Source photos have already passed the face gates, so a missing
+    face almost always means the generated image lost the face, which is an identity failure, and
+    dropping those pairs would flatter the generator. ``n`` is the number of pairs. No pairs:
+    unavailable.
+    """
+    name = "identity_verification_rate"
+    extractor = f"{IDENTITY_EXTRACTOR}, threshold {threshold}"
+    if len(distances) == 0:
+        return MetricValue.missing(name, "no pairs to verify", 0, extractor)
+    verified = np.array([d is not None and d < threshold for d in distances], dtype=np.float64)
+    return MetricValue(name=name, value=float(verified.mean()), n=len(verified), extractor=extractor,
+                       interval=bootstrap_interval(verified, n_boot=n_boot, seed=seed))

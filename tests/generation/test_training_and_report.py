@@ -1,0 +1,101 @@
+"""Generator training as a job on stored crops, the held-out split, and the quality report."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from generation.generator_services import generator_version_register
+from generation.models import GeneratorStatus, Subject
+from generation.report_services import generator_report
+from generation.services import face_corpus_import
+from generation.training_services import generator_training_start, training_set_build
+from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import JobStatus
+from hfplatform.jobs.services import job_run
+from tests.generation.conftest import tiny_generator
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture
+def corpus_subjects():
+    face_corpus_import(limit=14)
+    return Subject.objects.all()
+
+
+def test_training_needs_enough_photos(engineer):
+    with pytest.raises(ApplicationError, match="at least 8 accepted photos"):
+        training_set_build(image_size=64)
+
+
+def test_split_keeps_held_out_people_out_of_training(corpus_subjects):
+    images, train, heldout = training_set_build(image_size=64, heldout_fraction=0.25)
+    assert images.shape[1:] == (128, 128, 3)  # degraded at the largest crop size, then shrunk
+    assert len(images) == len(train)
+    assert heldout
+    assert not {s.pk for s in train} & {s.pk for s in heldout}
+
+
+def test_training_job_registers_a_candidate_with_its_lineage(corpus_subjects, engineer, settings,
+                                                             tmp_path):
+    settings.GENERATOR_ROOT = tmp_path / "generators"
+    job = generator_training_start(started_by=engineer, name="tiny-train", steps=2, batch_size=2,
+                                   enqueue=False)
+    done = job_run(job_id=job.pk)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert done.result["version"] == "tiny-train"
+    assert done.result["steps"] == 2
+    assert done.result["loss_curve"]
+    from generation.models import GeneratorVersion
+
+    version = GeneratorVersion.objects.get(name="tiny-train")
+    assert version.status == GeneratorStatus.CANDIDATE
+    assert version.training_job == done
+    assert version.created_by == engineer
+    assert version.heldout_subjects
+    assert len(version.dataset_fingerprint) == 64
+    assert (tmp_path / "generators" / f"job-{job.pk}" / "checkpoint").is_dir()
+    with pytest.raises(ApplicationError, match="already exists"):
+        generator_training_start(started_by=engineer, name="tiny-train", steps=2)
+
+
+def test_report_on_held_out_people_names_every_extractor(corpus_subjects, tmp_path, capsys):
+    heldout = list(corpus_subjects[:6])
+    version = generator_version_register(name="tiny-r", files_dir=tiny_generator(tmp_path / "r"),
+                                         heldout=heldout)
+    figures = generator_report(version=version, steps=3)
+    assert set(figures["rows"]) == {"casual_input", "generated", "sdedit_baseline"}
+    generated = figures["rows"]["generated"]
+    assert generated["fid"]["value"] is not None
+    assert "inception" in generated["fid"]["extractor"].lower()
+    assert generated["fid"]["n"] == figures["people"]
+    assert 0 < generated["lpips_to_clean"]["value"] < 1.5
+    assert generated["lpips_to_clean"]["interval"][0] <= generated["lpips_to_clean"]["value"]
+    # An untrained network makes noise: it must not beat the casual photos it was given.
+    assert generated["kid"]["value"] > figures["rows"]["casual_input"]["kid"]["value"]
+    version.refresh_from_db()
+    assert version.report["people"] == figures["people"]
+    call_command("generator_report", version="tiny-r", steps=2, subjects=4)
+    out = capsys.readouterr().out
+    assert "casual_input" in out
+    assert "sdedit_baseline" in out
+
+
+def test_report_refuses_too_few_held_out_people(tmp_path):
+    version = generator_version_register(name="tiny-e", files_dir=tiny_generator(tmp_path / "e"))
+    with pytest.raises(ApplicationError, match="at least 4 held-out people"):
+        generator_report(version=version)
+
+
+def test_report_says_unavailable_when_weights_are_missing(corpus_subjects, tmp_path, settings):
+    settings.METRICS_CACHE = tmp_path / "empty-cache"
+    settings.TORCH_HOME = tmp_path / "empty-torch"
+    version = generator_version_register(name="tiny-w", files_dir=tiny_generator(tmp_path / "w"),
+                                         heldout=list(corpus_subjects[:5]))
+    figures = generator_report(version=version, steps=2)
+    row = figures["rows"]["generated"]
+    assert row["fid"]["value"] is None
+    assert row["fid"]["unavailable"].startswith("unavailable:")
+    assert row["lpips_to_clean"]["value"] is None
+    assert "LPIPS AlexNet backbone missing" in row["lpips_to_clean"]["unavailable"]

@@ -1,0 +1,47 @@
+"""Identity distances on real CelebA photos with the dlib embeddings of generation.ml."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generation.ml import SAME_PERSON_THRESHOLD, FaceAnalyzer, corpus_photo
+from monitoring.ml.identity import identity_distances, verification_rate
+from tests.monitoring.ml.helpers import GOOD, OTHER, blur, decode, jpeg
+
+
+def test_same_person_close_other_person_far_no_face_none(wheel):
+    good, other = decode(corpus_photo(wheel, GOOD)), decode(corpus_photo(wheel, OTHER))
+    degraded = jpeg(blur(good, 1), 60)
+    grey = np.full_like(good, 127)
+    same, different, no_face, no_face_out = identity_distances(
+        [good, good, grey, good], [degraded, other, good, grey], analyzer=FaceAnalyzer())
+    assert same < SAME_PERSON_THRESHOLD == 0.6
+    assert different > SAME_PERSON_THRESHOLD
+    assert no_face is None
+    assert no_face_out is None
+
+
+def test_identity_distances_need_pairs():
+    with pytest.raises(ValueError, match="2 sources but 1 outputs"):
+        identity_distances([np.zeros((8, 8, 3), np.uint8)] * 2, [np.zeros((8, 8, 3), np.uint8)])
+
+
+def test_verification_rate_counts_missing_faces_as_failures():
+    rate = verification_rate([0.3, 0.7, None, 0.59, 0.6])
+    assert rate.value == pytest.approx(2 / 5)  # 0.3 and 0.59; 0.6 is not below the threshold
+    assert rate.n == 5
+    assert rate.available
+    low, high = rate.interval
+    assert 0 <= low <= 0.4 <= high <= 1
+    assert "threshold 0.6" in rate.extractor
+    assert verification_rate([0.3, 0.7, None], threshold=0.8).value == pytest.approx(2 / 3)
+    assert verification_rate([None, None]).value == 0.0
+    assert verification_rate([0.1] * 4).interval == (1.0, 1.0)
+
+
+def test_verification_rate_of_nothing_is_unavailable():
+    empty = verification_rate([])
+    assert empty.value is None
+    assert empty.unavailable == "unavailable: no pairs to verify"
+    assert empty.to_json()["n"] == 0
