@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--sampler", default="ddim", choices=("ddim", "dpm"))
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per side; the fastest is kept")
     parser.add_argument("--train-steps", type=int, default=2, help="timed training steps (0: skip)")
+    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="training step batch")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--heldout", type=Path, help="npz of clean crops: also report held-out quality")
     parser.add_argument("--heldout-limit", type=int, default=96)
@@ -158,9 +159,9 @@ def main() -> None:
     print(f"ratio ours/bare images/s: {bare_t / ours_t:6.3f}")
 
     if args.train_steps > 0:
-        tc = TrainConfig()
+        tc = TrainConfig(batch_size=args.batch_size)
         net = build_unet(config).to(device).train()
-        optimizer = torch.optim.AdamW(net.parameters(), lr=tc.lr)
+        optimizer = torch.optim.AdamW(net.parameters(), lr=tc.lr, fused=device.type == "cuda")
         noise_sched = make_scheduler(scheduler_config(config), "ddpm")
         clean = torch.rand(tc.batch_size, 3, config.image_size, config.image_size, device=device) * 2 - 1
         cond = torch.rand_like(clean) * 2 - 1

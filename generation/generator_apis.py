@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from generation.apis import JobLinkSerializer
 from generation.generator_services import generation_job_create, generator_version_activate
 from generation.selectors import (
     generation_job_get,
@@ -163,9 +164,10 @@ class GeneratorTrainingApi(APIView):
         seed = serializers.IntegerField(default=0, min_value=0)
         activate = serializers.BooleanField(default=False)
 
-    @extend_schema(request=InputSerializer, responses={202: serializers.IntegerField()})
+    @extend_schema(request=InputSerializer, responses={202: JobLinkSerializer})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = generator_training_start(started_by=request.user, **data.validated_data)
-        return Response({"job": job.pk, "url": f"/api/jobs/{job.pk}/"}, status=status.HTTP_202_ACCEPTED)
+        body = {"id": job.pk, "url": f"/api/jobs/{job.pk}/"}
+        return Response(JobLinkSerializer(body).data, status=status.HTTP_202_ACCEPTED)

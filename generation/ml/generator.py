@@ -39,7 +39,7 @@ class GeneratorConfig:
     attention_head_dim: int = 32
     norm_num_groups: int = 32  # GroupNorm groups; must divide every entry of block_out_channels
     dropout: float = 0.0
-    prediction_type: str = "epsilon"  # what the UNet predicts: "epsilon", "v_prediction" or "sample"
+    prediction_type: str = "v_prediction"  # UNet target: "epsilon", "v_prediction" or "sample"; docs
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"  # cosine (Nichol & Dhariwal); "linear" as in DDPM
     cond_dropout: float = 0.1  # share of training examples with the condition zeroed (enables CFG)
@@ -230,12 +230,16 @@ def save_generator(unet_ema: UNet2DModel, config: GeneratorConfig, out_dir: Path
     return out_dir
 
 
-def load_generator(out_dir: Path, device: torch.device | str = "cpu"
+def load_generator(out_dir: Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
                    ) -> tuple[UNet2DModel, GeneratorConfig, dict[str, Any], dict[str, Any]]:
-    """``(unet in eval mode on device, config, scheduler_config, meta)`` of a saved generator."""
+    """``(unet in eval mode on device, config, scheduler_config, meta)`` of a saved generator.
+
+    The weights are cast to ``dtype`` (fp32 by default, also for a copy stored in fp16: CPUs run fp16
+    convolutions several times slower; pass ``torch.float16``/``bfloat16`` for a GPU)."""
     out_dir = Path(out_dir)
     meta = json.loads((out_dir / "generator.json").read_text())
-    unet = UNet2DModel.from_pretrained(out_dir / "unet", low_cpu_mem_usage=False).to(device).eval()
+    unet = UNet2DModel.from_pretrained(out_dir / "unet", low_cpu_mem_usage=False, torch_dtype=dtype)
+    unet = unet.to(device).eval()
     return unet, GeneratorConfig.from_dict(meta["config"]), meta["scheduler"], meta
 
 

@@ -53,7 +53,7 @@ Progress = Callable[[int, int, float], None]
 
 @dataclass
 class TrainConfig:
-    """The optimisation. Defaults suit ~8 minutes on one H100 at 64×64 (~10k steps)."""
+    """The optimisation. On one H100 at 64×64 a step takes ~0.11 s (8 minutes ≈ 4 500 steps)."""
 
     steps: int = 20_000  # total optimizer steps (a resumed run counts on from its checkpoint)
     batch_size: int = 64
@@ -65,7 +65,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto" (CUDA if available), "cuda", "cpu", ...
     mixed_precision: str = "auto"  # "auto" (bf16 autocast on CUDA, none on CPU), "bf16" or "no"
-    max_minutes: float | None = None  # stop cleanly (checkpoint + final model) after this long
+    max_minutes: float | None = None  # stop cleanly (checkpoint + final) this long after the loop starts
     variants: int = 16  # degraded versions of each image, seeds from (image index, variant)
     degrade_size: int = 128  # side at which photos are degraded before resizing to image_size
     flip: bool = True  # random horizontal flips (same for both images of a pair)
@@ -208,7 +208,8 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
 
     unet = build_unet(gc).to(device).train()
     ema = EMA(unet, gc.ema_decay)
-    optimizer = torch.optim.AdamW(unet.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=tc.lr, weight_decay=tc.weight_decay,
+                                  fused=device.type == "cuda")
     warmup = max(1, tc.warmup)
     lr_schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
     noise_schedule = make_scheduler(scheduler_config(gc), "ddpm")

