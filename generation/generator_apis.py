@@ -160,7 +160,7 @@ class GeneratorTrainingApi(APIView):
         batch_size = serializers.IntegerField(default=32, min_value=1, max_value=512)
         image_size = serializers.IntegerField(default=64)
         prediction_type = serializers.ChoiceField(["epsilon", "v_prediction", "sample"],
-                                                  default="epsilon")
+                                                  default="sample")
         seed = serializers.IntegerField(default=0, min_value=0)
         activate = serializers.BooleanField(default=False)
 

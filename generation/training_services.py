@@ -86,7 +86,7 @@ def training_set_export(*, out: Path, image_size: int, heldout_fraction: float =
 
 def generator_training_start(*, started_by: Any, name: str, steps: int, minutes: float | None = None,
                              batch_size: int = 32, image_size: int = 64,
-                             prediction_type: str = "epsilon", seed: int = 0, activate: bool = False,
+                             prediction_type: str = "sample", seed: int = 0, activate: bool = False,
                              enqueue: bool = True) -> Job:
     if GeneratorVersion.objects.filter(name=name).exists():
         raise ApplicationError(f"A generator named {name!r} already exists.", code="generator_exists")

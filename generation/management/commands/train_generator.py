@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--image-size", type=int, default=64)
-        parser.add_argument("--prediction-type", default="epsilon",
+        parser.add_argument("--prediction-type", default="sample",
                             choices=["epsilon", "v_prediction", "sample"])
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--activate", action="store_true")
