@@ -12,7 +12,15 @@ from django.views.decorators.http import require_POST
 
 from generation.forms import SubjectForm
 from generation.models import PhotoStatus
-from generation.selectors import photo_get, subject_get, subject_list
+from generation.selectors import (
+    generation_job_get,
+    generator_version_get,
+    generator_version_list,
+    headshot_get,
+    photo_get,
+    subject_get,
+    subject_list,
+)
 from generation.services import photos_upload, subject_create, subject_delete
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.errors import ApplicationError, NotFound
@@ -20,10 +28,7 @@ from hfplatform.jobs.models import Job
 
 
 def _subject_or_404(request: HttpRequest, subject_id: int):
-    try:
-        return subject_get(user=request.user, subject_id=subject_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return _found(subject_get, user=request.user, subject_id=subject_id)
 
 
 @role_required(*ENGINEERS)
@@ -90,10 +95,7 @@ def subject_delete_page(request: HttpRequest, subject_id: int) -> HttpResponse:
 @role_required(*ENGINEERS)
 def photo_file(request: HttpRequest, photo_id: int, kind: str) -> FileResponse:
     """Photos are personal data: served only through this role-checked view, never as media."""
-    try:
-        photo = photo_get(user=request.user, photo_id=photo_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    photo = _found(photo_get, user=request.user, photo_id=photo_id)
     if kind in ("original", "overlay", "thumbnail"):
         field = {"original": photo.image, "overlay": photo.overlay, "thumbnail": photo.thumbnail}[kind]
         name = field.name if field else ""
@@ -134,8 +136,6 @@ def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse
 
 @role_required(*READERS)
 def generator_versions_page(request: HttpRequest) -> HttpResponse:
-    from generation.selectors import generator_version_list
-
     return render(request, "generation/generator_versions.html", {
         "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS)})
 
@@ -144,7 +144,6 @@ def generator_versions_page(request: HttpRequest) -> HttpResponse:
 @role_required(*ENGINEERS)
 def generator_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     from generation.generator_services import generator_version_activate
-    from generation.selectors import generator_version_get
 
     try:
         version = generator_version_activate(version=generator_version_get(name=name))
@@ -155,40 +154,36 @@ def generator_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("generation:versions")
 
 
-@role_required(*READERS)
-def generator_grid_file(request: HttpRequest, name: str) -> FileResponse:
-    from generation.selectors import generator_version_get
-
+def _found(selector, **lookup):
+    """A selector's row, or the 404 page with its reason."""
     try:
-        version = generator_version_get(name=name)
+        return selector(**lookup)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    if not version.sample_grid:
-        raise Http404("This version has no sample grid.")
-    return FileResponse(default_storage.open(version.sample_grid.name, "rb"), content_type="image/png")
 
 
-@role_required(*READERS)
-def headshot_image(request: HttpRequest, headshot_id: int) -> FileResponse:
-    from generation.selectors import headshot_get
-
-    try:
-        headshot = headshot_get(headshot_id=headshot_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    response = FileResponse(default_storage.open(headshot.image.name, "rb"), content_type="image/png")
+def _private_png(name: str) -> FileResponse:
+    response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
+@role_required(*READERS)
+def generator_grid_file(request: HttpRequest, name: str) -> FileResponse:
+    version = _found(generator_version_get, name=name)
+    if not version.sample_grid:
+        raise Http404("This version has no sample grid.")
+    return _private_png(version.sample_grid.name)
+
+
+@role_required(*READERS)
+def headshot_image(request: HttpRequest, headshot_id: int) -> FileResponse:
+    return _private_png(_found(headshot_get, headshot_id=headshot_id).image.name)
+
+
 @role_required(*ENGINEERS)
 def generation_input_image(request: HttpRequest, generation_id: int) -> FileResponse:
-    from generation.selectors import generation_job_get
-
-    try:
-        found = generation_job_get(generation_id=generation_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    found = _found(generation_job_get, generation_id=generation_id)
     if not found.input_image:
         raise Http404("No input image yet.")
-    return FileResponse(default_storage.open(found.input_image.name, "rb"), content_type="image/png")
+    return _private_png(found.input_image.name)

