@@ -6,7 +6,6 @@ arrays and arrays back into files and rows.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 from functools import lru_cache
@@ -31,6 +30,7 @@ from generation.models import (
     SubjectSource,
 )
 from hfplatform.errors import ApplicationError, Conflict
+from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
@@ -130,9 +130,7 @@ def generator_active() -> GeneratorVersion | None:
 
 
 def _png(array: np.ndarray) -> ContentFile:
-    out = io.BytesIO()
-    Image.fromarray(array).save(out, format="PNG")
-    return ContentFile(out.getvalue())
+    return ContentFile(encode_image(array, "PNG"))
 
 
 def generation_source_photo(*, subject: Subject, size: int) -> SourcePhoto:
@@ -145,7 +143,8 @@ def generation_source_photo(*, subject: Subject, size: int) -> SourcePhoto:
     return photo
 
 
-def _crop(photo: SourcePhoto, size: int) -> np.ndarray:
+def aligned_crop(photo: SourcePhoto, size: int) -> np.ndarray:
+    """The photo's stored aligned crop of ``size`` as an H×W×3 uint8 array."""
     with default_storage.open(photo.aligned_crops[str(size)], "rb") as stored:
         return np.asarray(Image.open(stored).convert("RGB"))
 
@@ -155,13 +154,13 @@ def casual_input(*, photo: SourcePhoto, size: int) -> np.ndarray:
     have studio portraits, not selfies, so their largest crop is made casual by the seeded
     degradations (the code that makes the training pairs, seeded by the photo id) and shrunk."""
     if photo.subject.source != SubjectSource.CORPUS:
-        return _crop(photo, size)
+        return aligned_crop(photo, size)
     import cv2
 
     from generation.ml.degrade import degrade
 
     big = max(int(s) for s in photo.aligned_crops)
-    casual = degrade(_crop(photo, big), seed=photo.pk)
+    casual = degrade(aligned_crop(photo, big), seed=photo.pk)
     return casual if big == size else cv2.resize(casual, (size, size), interpolation=cv2.INTER_AREA)
 
 
@@ -203,22 +202,17 @@ def headshot_images(*, request: GenerationJob, progress: JobProgress | None = No
         np.ndarray, list[np.ndarray]]:
     """The casual input and the generated candidates (uint8 arrays). Candidate i uses seed
     ``seed + i``, so each one can be regenerated alone, bit for bit, on the same machine."""
-    import torch
-
-    from generation.ml.generator import sample
+    from generation.ml.generator import sample, to_tensor, to_uint8
 
     unet, config, scheduler_config, _ = generator_load(request.generator_version)
     casual = casual_input(photo=request.source_photo, size=config.image_size)
-    condition = torch.from_numpy(np.array(casual)).permute(2, 0, 1).float().div(127.5).sub(1.0)
     outputs: list[np.ndarray] = []
-    chunk = 4
+    chunk = 4  # part of what a candidate is: regenerating bit for bit needs the same batches
     for start in range(0, request.candidates, chunk):
         seeds = [request.seed + i for i in range(start, min(request.candidates, start + chunk))]
-        batch = condition.unsqueeze(0).repeat(len(seeds), 1, 1, 1).to(next(unet.parameters()).device)
-        images = sample(unet, scheduler_config, batch, steps=request.steps,
-                        guidance=request.guidance, seeds=seeds, sampler=request.sampler)
-        images = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        outputs.extend(images)
+        batch = to_tensor(np.stack([casual] * len(seeds)), device=unet.device)
+        outputs.extend(to_uint8(sample(unet, scheduler_config, batch, steps=request.steps,
+                                       guidance=request.guidance, seeds=seeds, sampler=request.sampler)))
         if progress:
             progress.step(len(outputs), request.candidates,
                           f"{len(outputs)} of {request.candidates} candidates")
@@ -262,9 +256,7 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
 def generator_sample_grid(*, version: GeneratorVersion, subjects: int = 6, seed: int = 1234) -> str:
     """A picture of what a version does: casual inputs, generated headshots and the clean crops
     of up to ``subjects`` held-out people (or any people when none are held out)."""
-    import torch
-
-    from generation.ml.generator import sample
+    from generation.ml.generator import sample, to_tensor, to_uint8
 
     unet, config, scheduler_config, _ = generator_load(version)
     size = config.image_size
@@ -281,12 +273,10 @@ def generator_sample_grid(*, version: GeneratorVersion, subjects: int = 6, seed:
     if not photos:
         raise ApplicationError("No subject has an accepted photo to show.", code="no_accepted_photo")
     casual = [casual_input(photo=p, size=size) for p in photos]
-    clean = [_crop(p, size) for p in photos]
-    condition = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float() / 127.5 - 1
-                             for c in casual])
-    out = sample(unet, scheduler_config, condition.to(next(unet.parameters()).device), steps=25,
+    clean = [aligned_crop(p, size) for p in photos]
+    out = sample(unet, scheduler_config, to_tensor(np.stack(casual), device=unet.device), steps=25,
                  guidance=1.0, seeds=[seed + i for i in range(len(photos))], sampler="ddim")
-    generated = ((out.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    generated = to_uint8(out)
     rows = [np.concatenate(row, axis=1) for row in (casual, list(generated), clean)]
     grid = np.concatenate(rows, axis=0)
     if version.sample_grid:

@@ -21,7 +21,12 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from generation.generator_services import _crop, casual_input, generation_source_photo, generator_load
+from generation.generator_services import (
+    aligned_crop,
+    casual_input,
+    generation_source_photo,
+    generator_load,
+)
 from generation.models import GeneratorVersion, Subject
 from hfplatform.errors import ApplicationError
 
@@ -86,9 +91,7 @@ def _row(name: str, outputs: list[np.ndarray], clean: list[np.ndarray], inputs: 
 def generator_report(*, version: GeneratorVersion, subjects: int | None = None, steps: int = 25,
                      seed: int = 0, report: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Compute the report on the version's held-out people and store it on the version."""
-    import torch
-
-    from generation.ml.generator import sample, sdedit
+    from generation.ml.generator import sample, sdedit, to_tensor, to_uint8
 
     say = report or (lambda message: None)
     unet, config, scheduler_config, _ = generator_load(version)
@@ -106,23 +109,17 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
             f"The report needs at least {MIN_REPORT_SUBJECTS} held-out people with an accepted photo; "
             f"{version.name} has {len(photos)}.", code="too_few_heldout")
     say(f"{len(photos)} held-out people, {size} px, {steps} sampler steps")
-    clean = [_crop(p, size) for p in photos]
+    clean = [aligned_crop(p, size) for p in photos]
     casual = [casual_input(photo=p, size=size) for p in photos]
-    device = next(unet.parameters()).device
-    condition = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float() / 127.5 - 1
-                             for c in casual]).to(device)
+    condition = to_tensor(np.stack(casual), device=unet.device)
     seeds = [seed + p.subject_id for p in photos]
-
-    def to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
-        return list(((batch.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
-
     generated, baseline = [], []
     for start in range(0, len(photos), 16):
         part = slice(start, start + 16)
-        generated += to_uint8(sample(unet, scheduler_config, condition[part], steps=steps,
-                                     guidance=1.0, seeds=seeds[part]))
-        baseline += to_uint8(sdedit(unet, scheduler_config, condition[part], strength=0.5,
-                                    steps=steps, seeds=seeds[part]))
+        generated += list(to_uint8(sample(unet, scheduler_config, condition[part], steps=steps,
+                                          guidance=1.0, seeds=seeds[part])))
+        baseline += list(to_uint8(sdedit(unet, scheduler_config, condition[part], strength=0.5,
+                                         steps=steps, seeds=seeds[part])))
         say(f"sampled {min(start + 16, len(photos))} of {len(photos)}")
     backends = _metric_backends()
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,6 +25,7 @@ from PIL import Image
 from generation.models import PhotoStatus, SkinTone, SourcePhoto, Subject, SubjectSource
 from generation.uploads import CleanImage, UploadRejected, clean_upload
 from hfplatform.errors import ApplicationError
+from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
@@ -134,9 +135,7 @@ def face_analyzer() -> Any:
 
 
 def _encode(array: np.ndarray, fmt: str = "JPEG") -> ContentFile:
-    out = io.BytesIO()
-    Image.fromarray(array).save(out, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-    return ContentFile(out.getvalue())
+    return ContentFile(encode_image(array, fmt))
 
 
 def _as_list(value: Any) -> Any:

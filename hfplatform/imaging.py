@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import BinaryIO
 
+import numpy as np
 from PIL import Image, ImageOps
 
 #: Pillow's decompression-bomb guard: larger images raise instead of being decoded.
@@ -23,4 +24,11 @@ def thumbnail_jpeg(source: BinaryIO, size: int, *, quality: int = 85) -> bytes:
         image.thumbnail((size, size), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def encode_image(array: np.ndarray, fmt: str = "PNG", *, quality: int = 90) -> bytes:
+    """An H×W×3 uint8 array as PNG or JPEG bytes (no metadata)."""
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
     return out.getvalue()

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -125,8 +126,6 @@ def job_run(*, job_id: int, worker: str | None = None) -> Job | None:
 def job_cancel(*, job: Job, by: Any) -> Job:
     """Cancel a queued or running job; a running handler stops at its next progress report."""
     if not is_owner_or_has_role(by, job.started_by_id, ENGINEERS):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only the person who started a job or an ML engineer can cancel it.")
     line = f"{timezone.now():%H:%M:%S} cancelled by {by.get_username()}"
     updated = Job.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(

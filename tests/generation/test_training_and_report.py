@@ -99,3 +99,28 @@ def test_report_says_unavailable_when_weights_are_missing(corpus_subjects, tmp_p
     assert row["fid"]["unavailable"].startswith("unavailable:")
     assert row["lpips_to_clean"]["value"] is None
     assert "LPIPS AlexNet backbone missing" in row["lpips_to_clean"]["unavailable"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_train_generator_command_runs_the_training_job(corpus_subjects, settings, tmp_path, capsys):
+    settings.GENERATOR_ROOT = tmp_path / "generators"
+    call_command("train_generator", name="cmd-tiny", steps=2, batch_size=2)
+    assert "Registered generator cmd-tiny after 2 steps." in capsys.readouterr().out
+    from generation.models import GeneratorVersion
+
+    assert GeneratorVersion.objects.get(name="cmd-tiny").training_job.status == JobStatus.SUCCEEDED
+
+
+def test_register_command_and_demo_headshots(corpus_subjects, tmp_path, capsys):
+    from generation.models import Headshot
+
+    folder = tiny_generator(tmp_path / "demo")
+    call_command("generator_register", str(folder), name="demo-tiny", activate=True)
+    call_command("generator_register", str(folder), name="demo-tiny", activate=True, if_missing=True)
+    out = capsys.readouterr().out
+    assert "Registered demo-tiny (active)." in out
+    assert "already registered" in out
+    call_command("seed_demo_headshots", candidates=2, subjects=3)
+    assert "Generated candidates for" in capsys.readouterr().out
+    assert Headshot.objects.count() >= 2
+    assert Headshot.objects.values("subject").distinct().count() == Headshot.objects.count() // 2

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         for status in ("accepted", "rejected", "failed"):
             out(f"  {status:<9} {by_status.get(status, 0)}")
         out("Rejections by reason (a photo can have several):")
-        for reason, n in data["rejections"].items() or []:
+        for reason, n in data["rejections"].items():
             out(f"  {reason:<16} {n}")
         if not data["rejections"]:
             out("  none")

@@ -8,7 +8,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generation.training_services import generator_training_start
 from hfplatform.errors import ApplicationError
-from hfplatform.jobs.models import Job
 from hfplatform.jobs.services import job_run
 
 
@@ -31,24 +30,18 @@ class Command(BaseCommand):
                             choices=["epsilon", "v_prediction", "sample"])
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--activate", action="store_true")
-        parser.add_argument("--resume-job", type=int, default=None,
-                            help="Finish an interrupted training job from its last checkpoint.")
 
     def handle(self, *args, **o) -> None:
-        if o["resume_job"]:
-            job = Job.objects.filter(pk=o["resume_job"], kind="generator_training").first()
-            if job is None:
-                raise CommandError(f"No generator training job {o['resume_job']}.")
-            Job.objects.filter(pk=job.pk).update(status="queued", worker="")
-        else:
-            try:
-                job = generator_training_start(
-                    started_by=None, name=o["name"], steps=o["steps"], minutes=o["minutes"],
-                    batch_size=o["batch_size"], image_size=o["image_size"],
-                    prediction_type=o["prediction_type"], seed=o["seed"], activate=o["activate"],
-                    enqueue=False)
-            except ApplicationError as exc:
-                raise CommandError(exc.message) from None
+        # If this process is killed, a huey consumer's recovery resumes the job from its last
+        # checkpoint (the job kind is resumable), like any other job.
+        try:
+            job = generator_training_start(
+                started_by=None, name=o["name"], steps=o["steps"], minutes=o["minutes"],
+                batch_size=o["batch_size"], image_size=o["image_size"],
+                prediction_type=o["prediction_type"], seed=o["seed"], activate=o["activate"],
+                enqueue=False)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
         self.stdout.write(f"Training job {job.pk} (follow it at /jobs/{job.pk}/ too)")
         runner = threading.Thread(target=job_run, kwargs={"job_id": job.pk}, daemon=True)
         runner.start()
