@@ -8,6 +8,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEMO_SUBJECTS ?= 8
+# More corpus people than demo subjects: the rest are the real portraits of the blind test.
+DEMO_PHOTOS ?= 24
 # The generator checkpoint that ships with the code (docs/generator.md says how it was trained).
 GENERATOR ?= generation/checkpoints/headshot-v1
 
@@ -16,7 +18,7 @@ GENERATOR ?= generation/checkpoints/headshot-v1
 run: install weights
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py import_face_corpus --limit $(DEMO_SUBJECTS)
+	$(PY) manage.py import_face_corpus --limit $(DEMO_PHOTOS)
 	@if [ -d "$(GENERATOR)" ]; then \
 	  $(PY) manage.py generator_register $(GENERATOR) --name $(notdir $(GENERATOR)) --activate --if-missing; \
 	else \
@@ -25,6 +27,7 @@ run: install weights
 	  $(PY) manage.py train_generator --name demo-trained --minutes 10 --steps 100000 --activate; \
 	fi
 	$(PY) manage.py seed_demo_headshots --subjects $(DEMO_SUBJECTS)
+	$(PY) manage.py seed_demo_campaign
 	./scripts/run_demo.sh
 
 test: install-dev browser weights

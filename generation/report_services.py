@@ -1,7 +1,8 @@
 """The generator quality report: on held-out people, is a generated headshot closer to the studio
 portraits than the casual photo it came from, and is it still the same person?
 
-Rows: the casual inputs themselves, the generated headshots (conditional sampling, guidance 1),
+Rows: the casual inputs themselves, the generated headshots (conditional sampling at the chosen
+classifier-free guidance, 1 by default),
 and the SDEdit baseline (the same network run unconditionally from the noised casual photo).
 Columns: FID and KID against the held-out clean portraits, LPIPS to each person's own clean
 portrait (with a 95% bootstrap interval), mean dlib identity distance to the input, and the share
@@ -89,7 +90,8 @@ def _row(name: str, outputs: list[np.ndarray], clean: list[np.ndarray], inputs: 
 
 
 def generator_report(*, version: GeneratorVersion, subjects: int | None = None, steps: int = 25,
-                     seed: int = 0, report: Callable[[str], None] | None = None) -> dict[str, Any]:
+                     seed: int = 0, guidance: float = 1.0,
+                     report: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Compute the report on the version's held-out people and store it on the version."""
     from generation.ml.generator import sample, sdedit, to_tensor, to_uint8
 
@@ -108,7 +110,9 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
         raise ApplicationError(
             f"The report needs at least {MIN_REPORT_SUBJECTS} held-out people with an accepted photo; "
             f"{version.name} has {len(photos)}.", code="too_few_heldout")
-    say(f"{len(photos)} held-out people, {size} px, {steps} sampler steps")
+    if not 0.0 <= guidance <= 10.0:
+        raise ApplicationError("guidance must be between 0 and 10.", code="invalid_guidance")
+    say(f"{len(photos)} held-out people, {size} px, {steps} sampler steps, guidance {guidance:g}")
     clean = [aligned_crop(p, size) for p in photos]
     casual = [casual_input(photo=p, size=size) for p in photos]
     condition = to_tensor(np.stack(casual), device=unet.device)
@@ -117,7 +121,7 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
     for start in range(0, len(photos), 16):
         part = slice(start, start + 16)
         generated += list(to_uint8(sample(unet, scheduler_config, condition[part], steps=steps,
-                                          guidance=1.0, seeds=seeds[part])))
+                                          guidance=guidance, seeds=seeds[part])))
         baseline += list(to_uint8(sdedit(unet, scheduler_config, condition[part], strength=0.5,
                                          steps=steps, seeds=seeds[part])))
         say(f"sampled {min(start + 16, len(photos))} of {len(photos)}")
@@ -133,7 +137,7 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
             say(f"measured {name}")
     figures = {
         "version": version.name, "people": len(photos), "image_size": size, "steps": steps,
-        "seed": seed, "rows": rows,
+        "seed": seed, "guidance": guidance, "rows": rows,
         "notes": ("FID is biased at small n; read KID beside it. LPIPS and identity compare each "
                   "output with that person's own clean portrait / casual input (the casual row: with "
                   "the clean portrait). Faces are upscaled "

@@ -184,6 +184,8 @@ METRICS_CACHE = Path(env.str("METRICS_CACHE", default=str(VAR_DIR / "cache")))
 TORCH_HOME = Path(os.environ["TORCH_HOME"])
 # Where generator training writes checkpoints and versions (a local disk of the training worker).
 GENERATOR_ROOT = Path(env.str("GENERATOR_ROOT", default=str(VAR_DIR / "generators")))
+# Review: how much a photographer's answer counts against a reviewer's in weighted figures.
+REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=2.0)
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,6 +14,8 @@ from hfplatform.accounts import apis as account_apis
 from hfplatform.accounts import views as account_views
 from hfplatform.accounts.urls import auth_urlpatterns
 from hfplatform.jobs import apis as job_apis
+from review import apis as review_apis
+from review import quality_views as review_quality_views
 
 api_patterns = [
     path("auth/token/", account_apis.TokenObtainApi.as_view(), name="token"),
@@ -36,6 +38,19 @@ api_patterns = [
     path("generator/versions/<slug:name>/activate/", generator_apis.GeneratorVersionActivateApi.as_view(),
          name="generator-activate"),
     path("generator/trainings/", generator_apis.GeneratorTrainingApi.as_view(), name="generator-trainings"),
+    path("review/campaigns/", review_apis.CampaignListApi.as_view(), name="review-campaigns"),
+    path("review/campaigns/<int:campaign_id>/", review_apis.CampaignDetailApi.as_view(),
+         name="review-campaign"),
+    path("review/campaigns/<int:campaign_id>/agreement/", review_quality_views.CampaignAgreementApi.as_view(),
+         name="review-agreement"),
+    path("review/campaigns/<int:campaign_id>/reviewers/", review_quality_views.CampaignReviewersApi.as_view(),
+         name="review-reviewers"),
+    path("review/campaigns/<int:campaign_id>/export/", review_quality_views.CampaignExportApi.as_view(),
+         name="review-export"),
+    path("review/next/", review_apis.NextItemApi.as_view(), name="review-next"),
+    path("review/ratings/", review_apis.RatingCreateApi.as_view(), name="review-ratings"),
+    path("review/comparisons/", review_apis.ComparisonCreateApi.as_view(), name="review-comparisons"),
+    path("review/blind/", review_apis.BlindCreateApi.as_view(), name="review-blind"),
 ]
 
 urlpatterns = [
@@ -44,6 +59,7 @@ urlpatterns = [
     path("accounts/", include("hfplatform.accounts.urls")),
     path("jobs/", include("hfplatform.jobs.urls")),
     path("", include("generation.urls")),
+    path("review/", include("review.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

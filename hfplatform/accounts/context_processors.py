@@ -12,6 +12,7 @@ from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 # (label, url name, roles that see it). Later apps add their pages here.
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Home", "home", frozenset(Role)),
+    ("Review", "review:campaigns", frozenset(Role)),
     ("Subjects", "generation:subjects", frozenset({Role.ML_ENGINEER})),
     ("Generator", "generation:versions", READERS),
     ("Jobs", "jobs:list", READERS),

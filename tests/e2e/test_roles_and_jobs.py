@@ -17,11 +17,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # role: (navigation the role sees, home page cards, a page of another role it is refused, or None)
 EXPECTED = {
-    "reviewer": (["Home"], ["Reviewing"], "/jobs/"),
-    "photographer": (["Home"], ["Reviewing"], "/jobs/"),
-    "ml_engineer": (["Home", "Subjects", "Generator", "Jobs", "API docs"], ["Jobs"], "/accounts/users/"),
-    "auditor": (["Home", "Generator", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
-    "admin": (["Home", "Subjects", "Generator", "Jobs", "API docs", "Users", "Admin"],
+    "reviewer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
+    "photographer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
+    "ml_engineer": (["Home", "Review", "Subjects", "Generator", "Jobs", "API docs"], ["Jobs"],
+                    "/accounts/users/"),
+    "auditor": (["Home", "Review", "Generator", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
+    "admin": (["Home", "Review", "Subjects", "Generator", "Jobs", "API docs", "Users", "Admin"],
               ["Administration", "Reviewing", "Jobs"], None),
 }
 

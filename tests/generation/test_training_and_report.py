@@ -76,16 +76,27 @@ def test_report_on_held_out_people_names_every_extractor(corpus_subjects, tmp_pa
     assert generated["kid"]["value"] > figures["rows"]["casual_input"]["kid"]["value"]
     version.refresh_from_db()
     assert version.report["people"] == figures["people"]
-    call_command("generator_report", version="tiny-r", steps=2, subjects=4)
+    call_command("generator_report", version="tiny-r", steps=2, subjects=4, guidance=2.5)
     out = capsys.readouterr().out
     assert "casual_input" in out
     assert "sdedit_baseline" in out
+    assert "guidance 2.5" in out
+    version.refresh_from_db()
+    assert version.report["guidance"] == 2.5
+    assert version.report["people"] == 4
 
 
 def test_report_refuses_too_few_held_out_people(tmp_path):
     version = generator_version_register(name="tiny-e", files_dir=tiny_generator(tmp_path / "e"))
     with pytest.raises(ApplicationError, match="at least 4 held-out people"):
         generator_report(version=version)
+
+
+def test_report_refuses_guidance_out_of_range(corpus_subjects, tmp_path):
+    version = generator_version_register(name="tiny-g", files_dir=tiny_generator(tmp_path / "g"),
+                                         heldout=list(corpus_subjects[:4]))
+    with pytest.raises(ApplicationError, match="guidance"):
+        generator_report(version=version, guidance=11.0)
 
 
 def test_report_says_unavailable_when_weights_are_missing(corpus_subjects, tmp_path, settings):

@@ -21,6 +21,9 @@ PAGES = [
     ("post", "/subjects/", {E, ADM}, 200, 403, 302),  # 200: the form comes back with its errors
     ("get", "/generator/", {E, A, ADM}, 200, 403, 302),
     ("get", "/admin/", {ADM}, 200, 302, 302),
+    ("get", "/review/", EVERYONE, 200, None, 302),
+    ("get", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),
+    ("post", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),  # the form with its errors
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
 ]
@@ -33,6 +36,12 @@ API = [
     ("get", "/api/generator/versions/", {E, A, ADM}, 200, 403, 401),
     ("post", "/api/generator/trainings/", {E, ADM}, 400, 403, 401),
     ("post", "/api/generation/jobs/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/review/campaigns/", EVERYONE, 200, None, 401),
+    ("post", "/api/review/campaigns/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/review/next/", EVERYONE, 400, None, 401),  # 400: which campaign? (roles per campaign)
+    ("post", "/api/review/ratings/", EVERYONE, 400, None, 401),
+    ("post", "/api/review/comparisons/", EVERYONE, 400, None, 401),
+    ("post", "/api/review/blind/", EVERYONE, 400, None, 401),
 ]
 # Routes covered elsewhere with their own objects (job detail/cancel) or without a role rule.
 COVERED_ELSEWHERE = {
@@ -48,6 +57,13 @@ COVERED_ELSEWHERE = {
     "generator/<slug:name>/grid.png", "headshots/<int:headshot_id>/image/",
     "generations/<int:generation_id>/input.png", "api/generation/jobs/<int:generation_id>/",
     "api/headshots/<int:headshot_id>/", "api/generator/versions/<slug:name>/activate/",
+    # tests/review/test_access.py: every role against a real campaign and assignment
+    "review/campaigns/<int:campaign_id>/", "review/campaigns/<int:campaign_id>/status/",
+    "review/campaigns/<int:campaign_id>/work/", "review/campaigns/<int:campaign_id>/agreement/",
+    "review/campaigns/<int:campaign_id>/export/<slug:kind>.csv",
+    "review/assignments/<int:assignment_id>/<slug:side>.png", "api/review/campaigns/<int:campaign_id>/",
+    "api/review/campaigns/<int:campaign_id>/agreement/", "api/review/campaigns/<int:campaign_id>/reviewers/",
+    "api/review/campaigns/<int:campaign_id>/export/",
 }
 
 

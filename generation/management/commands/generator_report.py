@@ -34,13 +34,16 @@ class Command(BaseCommand):
         parser.add_argument("--version", required=True, help="Generator version name.")
         parser.add_argument("--subjects", type=int, default=None, help="Use at most N held-out people.")
         parser.add_argument("--steps", type=int, default=25)
+        parser.add_argument("--guidance", type=float, default=1.0,
+                            help="Classifier-free guidance of the generated row (1 = plain conditional).")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, version: str, subjects: int | None, steps: int, json: bool = False,
-               **options) -> None:
+    def handle(self, *args, version: str, subjects: int | None, steps: int, guidance: float = 1.0,
+               json: bool = False, **options) -> None:
         try:
             figures = generator_report(version=generator_version_get(name=version), subjects=subjects,
-                                       steps=steps, report=lambda m: self.stderr.write(f"  {m}"))
+                                       steps=steps, guidance=guidance,
+                                       report=lambda m: self.stderr.write(f"  {m}"))
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         if json:
@@ -49,7 +52,8 @@ class Command(BaseCommand):
             self.stdout.write(json_module.dumps(figures, indent=2))
             return
         self.stdout.write(f"Generator {figures['version']} on {figures['people']} held-out people "
-                          f"({figures['image_size']} px, {figures['steps']} steps)")
+                          f"({figures['image_size']} px, {figures['steps']} steps, "
+                          f"guidance {figures['guidance']:g})")
         header = f"{'':<16}" + "".join(f"{title:>24}" for _, title, _ in COLUMNS)
         self.stdout.write(header)
         for row_name, row in figures["rows"].items():

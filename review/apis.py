@@ -1,0 +1,259 @@
+"""Review API: campaigns (ml_engineers write, auditors read), next item, and the three answers.
+
+Answers are idempotent per assignment: the same answer sent twice is stored once (201, then 200);
+a different second answer is a 409.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generation.models import GenerationJob, GeneratorVersion, Subject
+from hfplatform.accounts.roles import ENGINEERS, HasRole
+from hfplatform.errors import ApplicationError, NotFound
+from review.models import (
+    ArtefactFlag,
+    BlindAnswer,
+    Campaign,
+    CampaignStatus,
+    Choice,
+    ChoiceReason,
+    TaskKind,
+)
+from review.selectors import (
+    assignment_view,
+    campaign_get,
+    campaign_progress,
+    campaigns_visible,
+    reviewer_done_count,
+    task_vocabulary,
+)
+from review.services import (
+    assignment_next,
+    blind_submit,
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    comparison_submit,
+    rating_submit,
+)
+
+
+@extend_schema_serializer(component_name="Campaign")
+class CampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.CharField()
+    task_kinds = serializers.ListField(child=serializers.CharField())
+    overlap = serializers.IntegerField()
+    allowed_roles = serializers.ListField(child=serializers.CharField())
+    gold_rate = serializers.FloatField()
+    lease_seconds = serializers.IntegerField()
+    selection = serializers.JSONField()
+    progress = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_progress(self, campaign: Campaign) -> dict:
+        return campaign_progress(campaign)
+
+
+def _lookup(model: type, value: object, label: str, field: str = "pk"):
+    if value in (None, ""):
+        return None
+    found = model.objects.filter(**{field: value}).first()
+    if found is None:
+        raise ApplicationError(f"There is no {label} {value}.", code="invalid",
+                               extra={"fields": {label.replace(" ", "_"): ["Not found."]}})
+    return found
+
+
+class CampaignListApi(APIView):
+    """Campaigns: ml_engineers and admins create; readers list all; reviewers list those they can take."""
+
+    def get_permissions(self):
+        return [HasRole(*ENGINEERS)()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema_serializer(component_name="CampaignCreate")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=120)
+        description = serializers.CharField(required=False, default="", allow_blank=True)
+        task_kinds = serializers.ListField(child=serializers.ChoiceField(TaskKind.values), min_length=1)
+        overlap = serializers.IntegerField(default=3, min_value=1, max_value=10)
+        allowed_roles = serializers.ListField(child=serializers.CharField(), required=False)
+        gold_rate = serializers.FloatField(default=0.1, min_value=0.0, max_value=0.5)
+        lease_seconds = serializers.IntegerField(default=600, min_value=30, max_value=24 * 3600)
+        generator_version = serializers.CharField(required=False, help_text="Generator version name.")
+        generation_job = serializers.IntegerField(required=False)
+        subject = serializers.IntegerField(required=False)
+        headshots = serializers.ListField(child=serializers.IntegerField(), required=False)
+        pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
+                                      required=False, help_text="Explicit pairs of headshot ids.")
+        pairs_per_job = serializers.IntegerField(default=6, min_value=1, max_value=120)
+        seed = serializers.IntegerField(default=0, min_value=0)
+
+    @extend_schema(responses={200: CampaignSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        campaigns = campaigns_visible(request.user).select_related("created_by")[:200]
+        return Response(CampaignSerializer(campaigns, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CampaignSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["generator_version"] = _lookup(GeneratorVersion, values.get("generator_version"),
+                                              "generator version", "name")
+        values["generation_job"] = _lookup(GenerationJob, values.get("generation_job"), "generation job")
+        values["subject"] = _lookup(Subject, values.get("subject"), "subject")
+        if "headshots" in values:
+            values["headshot_ids"] = values.pop("headshots")
+        campaign = campaign_create(created_by=request.user, **values)
+        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignDetailApi(APIView):
+    """One campaign with its progress; ml_engineers rename, close/reopen or delete it (no answers)."""
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "GET" else [HasRole(*ENGINEERS)()]
+
+    @extend_schema_serializer(component_name="CampaignUpdate")
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=120, required=False)
+        description = serializers.CharField(required=False, allow_blank=True)
+        status = serializers.ChoiceField(CampaignStatus.values, required=False)
+        lease_seconds = serializers.IntegerField(min_value=30, max_value=24 * 3600, required=False)
+
+    @extend_schema(responses={200: CampaignSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        return Response(CampaignSerializer(campaign_get(campaign_id=campaign_id, user=request.user)).data)
+
+    @extend_schema(request=UpdateSerializer, responses={200: CampaignSerializer})
+    def patch(self, request: Request, campaign_id: int) -> Response:
+        data = self.UpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        campaign = campaign_get(campaign_id=campaign_id, user=request.user)
+        return Response(CampaignSerializer(campaign_update(campaign=campaign, **data.validated_data)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, campaign_id: int) -> Response:
+        campaign_delete(campaign=campaign_get(campaign_id=campaign_id, user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_serializer(component_name="ReviewTask")
+class NextItemSerializer(serializers.Serializer):
+    assignment = serializers.JSONField(allow_null=True, help_text="null when there is no work for you.")
+    detail = serializers.CharField(required=False)
+    done = serializers.IntegerField(help_text="Items you answered in this campaign.")
+    vocabulary = serializers.JSONField()
+
+
+class NextItemApi(APIView):
+    """Your next item in a campaign (your unfinished one first), or ``assignment: null``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("campaign", int, required=True)],
+                   responses={200: NextItemSerializer})
+    def get(self, request: Request) -> Response:
+        campaign_id = request.query_params.get("campaign", "")
+        if not campaign_id.isdigit():
+            raise ApplicationError("Say which campaign: ?campaign=ID.", code="invalid",
+                                   extra={"fields": {"campaign": ["A campaign id is required."]}})
+        campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
+        if campaign is None:
+            raise NotFound(f"There is no campaign {campaign_id}.")
+        assignment = assignment_next(campaign=campaign, reviewer=request.user)
+        body = {"assignment": assignment_view(assignment, request.user) if assignment else None,
+                "done": reviewer_done_count(campaign=campaign, reviewer=request.user),
+                "vocabulary": task_vocabulary()}
+        if assignment is None:
+            body["detail"] = "No work left for you in this campaign. Thank you!"
+        return Response(body)
+
+
+class _AnswerApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def answered(self, row, created: bool) -> Response:
+        return Response({"id": row.pk, "assignment": row.assignment_id, "created": created},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@extend_schema_serializer(component_name="AnswerStored")
+class AnswerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    assignment = serializers.IntegerField()
+    created = serializers.BooleanField(help_text="False when the same answer was already stored.")
+
+
+class _Common(serializers.Serializer):
+    assignment = serializers.IntegerField()
+    expert_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+    time_spent_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class RatingCreateApi(_AnswerApi):
+    """Rate a headshot: 1–5 for professionalism, likeness and appeal, artefact flags, a comment."""
+
+    @extend_schema_serializer(component_name="RatingInput")
+    class InputSerializer(_Common):
+        professionalism = serializers.IntegerField(min_value=1, max_value=5)
+        likeness = serializers.IntegerField(min_value=1, max_value=5)
+        appeal = serializers.IntegerField(min_value=1, max_value=5)
+        flags = serializers.ListField(child=serializers.ChoiceField(ArtefactFlag.values), required=False,
+                                      default=list)
+        comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+
+    @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        return self.answered(*rating_submit(reviewer=request.user, assignment_id=values.pop("assignment"),
+                                            **values))
+
+
+class ComparisonCreateApi(_AnswerApi):
+    """Choose between two headshots of one subject: left, right or tie ("can't tell"), as shown."""
+
+    @extend_schema_serializer(component_name="ComparisonInput")
+    class InputSerializer(_Common):
+        choice = serializers.ChoiceField(Choice.values)
+        reason = serializers.ChoiceField(ChoiceReason.values, required=False, default="", allow_blank=True)
+        left = serializers.IntegerField(required=False, help_text="Optional check: the left headshot id.")
+        right = serializers.IntegerField(required=False, help_text="Optional check: the right headshot id.")
+
+    @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        return self.answered(*comparison_submit(reviewer=request.user,
+                                                assignment_id=values.pop("assignment"), **values))
+
+
+class BlindCreateApi(_AnswerApi):
+    """Blind test: was this image AI-generated or a studio photograph, and how sure are you (1–5)?"""
+
+    @extend_schema_serializer(component_name="BlindInput")
+    class InputSerializer(_Common):
+        answer = serializers.ChoiceField(BlindAnswer.values)
+        confidence = serializers.IntegerField(min_value=1, max_value=5)
+
+    @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        return self.answered(*blind_submit(reviewer=request.user, assignment_id=values.pop("assignment"),
+                                           **values))

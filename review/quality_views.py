@@ -1,0 +1,213 @@
+"""Agreement and reviewer-quality page, CSV downloads and their API, for readers only.
+
+Readers (ml_engineer, auditor; admins pass every check) see every campaign's figures; reviewers
+and photographers get 403. Reviewers appear only as pseudonyms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hfplatform.accounts.roles import READERS, HasRole, role_required
+from hfplatform.errors import ApplicationError
+from review.agreement import ALPHA_RELIABLE, ALPHA_TENTATIVE
+from review.charts import Bar, Reference, bar_chart, interval_chart
+from review.exports import COLUMNS, EXPORT_KINDS, export_rows
+from review.exports import export_csv as export_csv_text
+from review.models import Campaign
+from review.quality import (
+    blind_detection,
+    campaign_agreement,
+    campaign_find,
+    rating_means_by_role,
+    reviewer_quality,
+)
+
+BLIND_ROWS = (("overall", None, "all judges"), ("by_truth", "generated", "generated images"),
+              ("by_truth", "real", "real photos"), ("by_role", "reviewer", "reviewers"),
+              ("by_role", "photographer", "photographers"))
+
+
+# --- Charts ---------------------------------------------------------------------------------------
+
+
+def _alpha_chart(agreement: dict[str, Any]) -> str:
+    bars = [Bar(d["name"], d["alpha"], d["unavailable"] if d["alpha"] is None else f"{d['n_items']} items")
+            for d in agreement["dimensions"]]
+    return bar_chart(bars, testid="chart-alpha", title="Krippendorff's alpha per dimension, with the "
+                     f"{ALPHA_TENTATIVE} (tentative) and {ALPHA_RELIABLE} (reliable) reference lines",
+                     references=[Reference(ALPHA_TENTATIVE, f"{ALPHA_TENTATIVE} tentative"),
+                                 Reference(ALPHA_RELIABLE, f"{ALPHA_RELIABLE} reliable")],
+                     threshold=ALPHA_TENTATIVE)
+
+
+def _reliability_chart(reviewers: list[dict[str, Any]]) -> str:
+    bars = [Bar(f"{r['reviewer']} ({r['role']})", r["reliability"]) for r in reviewers]
+    return bar_chart(bars, testid="chart-reliability", title="Reliability score per reviewer (0 to 1)")
+
+
+def _blind_chart(blind: dict[str, Any]) -> str:
+    points = []
+    for group, key, label in BLIND_ROWS:
+        figure = blind[group] if key is None else blind[group][key]
+        points.append(Bar(label, figure["rate"], f"n={figure['n']}" if figure["n"] else figure["unavailable"],
+                          figure["low"], figure["high"]))
+    return interval_chart(points, testid="chart-blind",
+                          title="Blind-test detection rate with 95% interval; 50% is chance")
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+
+
+@role_required(*READERS)
+def agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Alpha per dimension and per reviewer pair, reviewer quality, blind detection, role means."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    agreement = campaign_agreement(campaign)
+    reviewers = reviewer_quality(campaign)
+    blind = blind_detection(campaign)
+    blind_rows = [(label, blind[group] if key is None else blind[group][key])
+                  for group, key, label in BLIND_ROWS]
+    charts = {"alpha": _alpha_chart(agreement), "reliability": _reliability_chart(reviewers),
+              "blind": _blind_chart(blind)}
+    return render(request, "review/agreement.html", {
+        "campaign": campaign, "agreement": agreement, "reviewers": reviewers, "blind_rows": blind_rows,
+        "means": rating_means_by_role(campaign), "export_kinds": EXPORT_KINDS,
+        # charts.py escapes every text it writes into the SVG
+        "charts": {name: mark_safe(svg) for name, svg in charts.items()},
+    })
+
+
+@role_required(*READERS)
+def export_csv(request: HttpRequest, campaign_id: int, kind: str) -> HttpResponse:
+    """One kind of answer of a campaign as a CSV download (reviewers pseudonymised)."""
+    if kind not in EXPORT_KINDS:
+        raise Http404(f"No export '{kind}': choose one of {', '.join(EXPORT_KINDS)}.")
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    response = HttpResponse(export_csv_text(campaign, kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-{kind}.csv"'
+    return response
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+class PairAlphaSerializer(serializers.Serializer):
+    reviewer_a = serializers.CharField()
+    reviewer_b = serializers.CharField()
+    n_common = serializers.IntegerField()
+    alpha = serializers.FloatField(allow_null=True)
+    unavailable = serializers.CharField(allow_null=True)
+
+
+class DimensionAlphaSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="professionalism, likeness, appeal or pairwise.")
+    level = serializers.CharField(help_text="ordinal (1–5 scales) or nominal (pairwise a/b/tie).")
+    alpha = serializers.FloatField(allow_null=True)
+    unavailable = serializers.CharField(allow_null=True, help_text="Why alpha is undefined, else null.")
+    text = serializers.CharField()
+    n_items = serializers.IntegerField(help_text="Items answered by 2 or more reviewers (gold left out).")
+    n_reviewers = serializers.IntegerField()
+    pairs = PairAlphaSerializer(many=True)
+
+
+class DetectionSerializer(serializers.Serializer):
+    correct = serializers.IntegerField()
+    n = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    level = serializers.FloatField()
+    unavailable = serializers.CharField(allow_null=True)
+
+
+class BlindSerializer(serializers.Serializer):
+    overall = DetectionSerializer()
+    by_truth = serializers.DictField(child=DetectionSerializer(), help_text="generated, real")
+    by_role = serializers.DictField(child=DetectionSerializer(), help_text="reviewer, photographer")
+
+
+class CampaignAgreementApi(APIView):
+    """Krippendorff's alpha per dimension and per reviewer pair, blind detection rate and mean ratings
+    of reviewers and photographers for one campaign. Readers only."""
+
+    permission_classes = [HasRole(*READERS)]
+
+    @extend_schema_serializer(component_name="CampaignAgreement")
+    class OutputSerializer(serializers.Serializer):
+        campaign = serializers.IntegerField()
+        dimensions = DimensionAlphaSerializer(many=True)
+        min_common = serializers.IntegerField(help_text="Items two reviewers share before their pair alpha.")
+        thresholds = serializers.DictField(child=serializers.FloatField())
+        blind = BlindSerializer()
+        rating_means = serializers.JSONField(help_text="Means per role and photographer-weighted.")
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = campaign_find(campaign_id=campaign_id)
+        data = {**campaign_agreement(campaign), "blind": blind_detection(campaign),
+                "rating_means": rating_means_by_role(campaign)}
+        return Response(self.OutputSerializer(data).data)
+
+
+class ReviewerQualitySerializer(serializers.Serializer):
+    reviewer = serializers.CharField(help_text="Pseudonym, never the id or username.")
+    role = serializers.CharField(help_text="reviewer or photographer, at their latest answer.")
+    items_done = serializers.IntegerField()
+    median_time_ms = serializers.FloatField(allow_null=True)
+    gold_answered = serializers.IntegerField()
+    gold_correct = serializers.IntegerField()
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    consensus_n = serializers.IntegerField()
+    consensus_agreement = serializers.FloatField(allow_null=True)
+    reliability = serializers.FloatField()
+
+
+class CampaignReviewersApi(APIView):
+    """Per-reviewer quality of one campaign (pseudonymised), most reliable first. Readers only."""
+
+    permission_classes = [HasRole(*READERS)]
+
+    @extend_schema_serializer(component_name="CampaignReviewers")
+    class OutputSerializer(serializers.Serializer):
+        campaign = serializers.IntegerField()
+        reviewers = ReviewerQualitySerializer(many=True)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = campaign_find(campaign_id=campaign_id)
+        return Response(self.OutputSerializer({"campaign": campaign.pk,
+                                               "reviewers": reviewer_quality(campaign)}).data)
+
+
+class CampaignExportApi(APIView):
+    """One kind of answer of a campaign as JSON rows (the CSV columns). Readers only."""
+
+    permission_classes = [HasRole(*READERS)]
+
+    @extend_schema_serializer(component_name="CampaignExport")
+    class OutputSerializer(serializers.Serializer):
+        campaign = serializers.IntegerField()
+        kind = serializers.CharField()
+        columns = serializers.ListField(child=serializers.CharField())
+        rows = serializers.ListField(child=serializers.JSONField())
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, enum=list(EXPORT_KINDS), required=True)],
+                   responses={200: OutputSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        kind = request.query_params.get("kind", "")
+        if kind not in EXPORT_KINDS:
+            raise ApplicationError(f"Choose kind= one of {', '.join(EXPORT_KINDS)}.", code="invalid",
+                                   extra={"fields": {"kind": ["Unknown export kind."]}})
+        campaign = campaign_find(campaign_id=campaign_id)
+        rows = export_rows(campaign, kind)
+        return Response({"campaign": campaign.pk, "kind": kind, "columns": COLUMNS[kind], "rows": rows})

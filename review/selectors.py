@@ -1,0 +1,176 @@
+"""Reads of the review app: which campaigns a user sees, campaign progress, what a reviewer is shown.
+
+What a reviewer is shown (``assignment_view``) names images by the assignment's own URLs, never
+by headshot id, generator version, reward score, gold status or anyone else's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
+
+from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
+from hfplatform.errors import NotFound
+from review.models import (
+    FLAG_KEYS,
+    RATING_DIMENSIONS,
+    ArtefactFlag,
+    Assignment,
+    BlindAnswer,
+    Campaign,
+    CampaignStatus,
+    Choice,
+    ChoiceReason,
+    ReviewItem,
+    TaskKind,
+)
+
+
+def campaigns_visible(user: Any) -> QuerySet[Campaign]:
+    """Readers (ml_engineer, auditor, admin) see every campaign; others the open ones their role may take."""
+    campaigns = Campaign.objects.all()
+    if has_role(user, READERS):
+        return campaigns
+    roles = [r.value for r in user_roles(user)]
+    if not roles:
+        return campaigns.none()
+    take = Q()
+    for role in roles:
+        take |= (Q(allowed_roles__contains=[role]) if _json_contains()
+                 else Q(allowed_roles__icontains=f'"{role}"'))
+    return campaigns.filter(take, status=CampaignStatus.OPEN)
+
+
+def _json_contains() -> bool:
+    from django.db import connection
+
+    return connection.features.supports_json_field_contains
+
+
+def campaign_get(*, campaign_id: int, user: Any) -> Campaign:
+    campaign = campaigns_visible(user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(f"There is no campaign {campaign_id} for you.")
+    return campaign
+
+
+def campaign_progress(campaign: Campaign) -> dict[str, Any]:
+    """Per task kind and in total: items, answers needed and given (gold items counted apart)."""
+    rows = (ReviewItem.objects.filter(campaign=campaign, is_gold=False).values("kind")
+            .annotate(items=Count("id"), needed=Sum("overlap"), done=Sum("answers")))
+    kinds = {row["kind"]: {"items": row["items"], "needed": row["needed"] or 0, "done": row["done"] or 0}
+             for row in rows}
+    for values in kinds.values():
+        values["done"] = min(values["done"], values["needed"])
+    needed = sum(v["needed"] for v in kinds.values())
+    done = sum(v["done"] for v in kinds.values())
+    gold = Assignment.objects.filter(campaign=campaign, item__is_gold=True,
+                                     submitted_at__isnull=False).count()
+    reviewers = (Assignment.objects.filter(campaign=campaign, submitted_at__isnull=False)
+                 .values("reviewer").distinct().count())
+    return {"kinds": kinds, "needed": needed, "done": done, "gold_answers": gold, "reviewers": reviewers,
+            "percent": round(100 * done / needed, 1) if needed else 100.0}
+
+
+def reviewer_done_count(*, campaign: Campaign, reviewer: Any) -> int:
+    return Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=False).count()
+
+
+def assignment_for_image(*, assignment_id: int, user: Any) -> Assignment:
+    """An assignment whose images ``user`` may load: the holder of the slot, or a reader."""
+    assignment = Assignment.objects.select_related("item", "item__headshot", "item__headshot_b",
+                                                   "item__portrait").filter(pk=assignment_id).first()
+    if assignment is None:
+        raise NotFound(f"There is no assignment {assignment_id}.")
+    if assignment.reviewer_id != user.pk and not has_role(user, READERS):
+        raise NotFound(f"There is no assignment {assignment_id} for you.")
+    return assignment
+
+
+def task_vocabulary() -> dict[str, Any]:
+    """Scales, flags (with their keyboard letters), choices and answers the pages and API offer."""
+    return {
+        "dimensions": list(RATING_DIMENSIONS),
+        "flags": [{"value": f.value, "label": f.label, "key": FLAG_KEYS[f]} for f in ArtefactFlag],
+        "choices": [{"value": c.value, "label": c.label} for c in Choice],
+        "reasons": [{"value": r.value, "label": r.label} for r in ChoiceReason],
+        "blind_answers": [{"value": a.value, "label": a.label} for a in BlindAnswer],
+    }
+
+
+def assignment_view(assignment: Assignment, user: Any) -> dict[str, Any]:
+    """What the reviewer sees for one assignment: nothing that reveals version, score or gold."""
+    item = assignment.item
+
+    def image(side: str) -> str:
+        return reverse("review:assignment-image", args=[assignment.pk, side])
+
+    view: dict[str, Any] = {
+        "id": assignment.pk,
+        "campaign": assignment.campaign_id,
+        "kind": item.kind,
+        "lease_expires_at": assignment.lease_expires_at.isoformat() if assignment.lease_expires_at else None,
+        "expert_notes": Role.PHOTOGRAPHER in user_roles(user),
+    }
+    if item.kind == TaskKind.RATING:
+        view["images"] = {"headshot": image("headshot"), "reference": image("reference")}
+    elif item.kind == TaskKind.PAIRWISE:
+        view["images"] = {"left": image("left"), "right": image("right"), "reference": image("reference")}
+    else:
+        view["images"] = {"image": image("image")}
+    return view
+
+
+def _stored_rgb(name: str):
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    with default_storage.open(name, "rb") as stored:
+        return Image.open(stored).convert("RGB")
+
+
+def _photo_crop(photo: Any, size: int | None):
+    """A source photo's largest aligned crop (resized to ``size``), or its picture when it has none."""
+    from PIL import Image
+
+    if photo.aligned_crops:
+        largest = max(photo.aligned_crops, key=int)
+        image = _stored_rgb(photo.aligned_crops[largest])
+    else:
+        image = _stored_rgb((photo.thumbnail or photo.image).name)
+    if size and image.size != (size, size) and photo.aligned_crops:
+        image = image.resize((size, size), Image.Resampling.LANCZOS)
+    return image
+
+
+IMAGE_SIDES = ("headshot", "reference", "left", "right", "image")
+
+
+def assignment_image_png(*, assignment: Assignment, side: str) -> bytes:
+    """The PNG shown on one side of an assignment. Every image is re-encoded as a PNG without
+    metadata, so neither the file format nor its name tells a generated image from a photograph."""
+    import io
+
+    item = assignment.item
+    if side not in IMAGE_SIDES:
+        raise NotFound(f"No image '{side}'.")
+    size = assignment.campaign.selection.get("image_size")
+    if side == "reference" and item.kind in (TaskKind.RATING, TaskKind.PAIRWISE):
+        image = _photo_crop(item.headshot.source_photo, None)
+    elif side == "headshot" and item.kind == TaskKind.RATING:
+        image = _stored_rgb((item.gold_image or item.headshot.image).name)
+    elif side in ("left", "right") and item.kind == TaskKind.PAIRWISE:
+        a = item.headshot.image.name
+        b = (item.gold_image or item.headshot_b.image).name
+        left, right = (b, a) if assignment.swapped else (a, b)
+        image = _stored_rgb(left if side == "left" else right)
+    elif side == "image" and item.kind == TaskKind.BLIND:
+        image = (_stored_rgb(item.headshot.image.name) if item.headshot_id
+                 else _photo_crop(item.portrait, size))
+    else:
+        raise NotFound(f"A {item.kind} task has no '{side}' image.")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

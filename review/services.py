@@ -1,0 +1,534 @@
+"""Writes of the review app: campaigns, handing out work, and storing answers.
+
+Handing out work (``assignment_next``) is the part that must hold under concurrency. Every regular
+item has ``overlap`` slots (Assignment rows) made when the campaign is created. A reviewer claims
+one with a single conditional UPDATE ("set reviewer = me where the slot is still free"): the
+database applies it atomically, so two requests can never both win the same slot, on SQLite
+(whole-database write lock) as on PostgreSQL (row lock, WHERE re-checked on the locked row). On
+PostgreSQL the candidate slots are first read with ``SELECT … FOR UPDATE SKIP LOCKED``, so
+concurrent requests spread over different slots instead of queueing on the first one. A
+unique constraint (item, reviewer) stops one reviewer from holding two slots of one item.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from math import ceil
+from typing import Any
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from PIL import Image
+
+from generation.models import Headshot, PhotoStatus, SourcePhoto, SubjectSource
+from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
+from hfplatform.errors import ApplicationError, Conflict, NotFound
+from review.models import (
+    RATING_DIMENSIONS,
+    ArtefactFlag,
+    Assignment,
+    BlindAnswer,
+    BlindJudgement,
+    Campaign,
+    CampaignStatus,
+    Choice,
+    ChoiceReason,
+    Comparison,
+    Rating,
+    ReviewItem,
+    TaskKind,
+)
+
+OVERLAP = range(1, 11)
+GOLD_RATE = (0.0, 0.5)
+LEASE_SECONDS = range(30, 24 * 3600 + 1)
+DEFAULT_ROLES = (Role.REVIEWER.value, Role.PHOTOGRAPHER.value)
+MAX_PAIRS_PER_JOB = 6
+MAX_CLAIM_TRIES = 8
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+    code = "forbidden"
+
+
+# --- Campaigns ------------------------------------------------------------------------------------
+
+
+def _broken_image(headshot: Headshot, seed: int) -> ContentFile:
+    """A clearly broken version of a headshot for gold items: its quarters shuffled and heavy noise."""
+    with default_storage.open(headshot.image.name, "rb") as stored:
+        pixels = np.asarray(Image.open(stored).convert("RGB")).astype(np.int16)
+    rng = np.random.default_rng(seed)
+    h, w = pixels.shape[0] // 2, pixels.shape[1] // 2
+    q = [pixels[:h, :w], pixels[:h, w:2 * w], pixels[h:2 * h, :w], pixels[h:2 * h, w:2 * w]]
+    tiles = np.concatenate([np.concatenate([q[3], q[2]], axis=1), np.concatenate([q[1], q[0]], axis=1)])
+    broken = tiles + rng.normal(0, 60, tiles.shape).astype(np.int16)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(broken, 0, 255).astype(np.uint8)).save(out, format="PNG")
+    return ContentFile(out.getvalue(), name=f"gold-{headshot.pk}-{seed}.png")
+
+
+def _validate_campaign(*, task_kinds: Sequence[str], overlap: int, allowed_roles: Sequence[str],
+                       gold_rate: float, lease_seconds: int) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    kinds = set(TaskKind.values)
+    if not task_kinds or any(k not in kinds for k in task_kinds):
+        errors["task_kinds"] = [f"Choose one or more of: {', '.join(TaskKind.values)}."]
+    if overlap not in OVERLAP:
+        errors["overlap"] = [f"Overlap must be between {OVERLAP.start} and {OVERLAP.stop - 1} reviewers."]
+    roles = {r.value for r in GROUP_ROLES}
+    if not allowed_roles or any(r not in roles for r in allowed_roles):
+        errors["allowed_roles"] = [f"Choose one or more of: {', '.join(sorted(roles))}."]
+    if not GOLD_RATE[0] <= gold_rate <= GOLD_RATE[1]:
+        errors["gold_rate"] = [f"The gold share must be between {GOLD_RATE[0]} and {GOLD_RATE[1]}."]
+    if lease_seconds not in LEASE_SECONDS:
+        errors["lease_seconds"] = ["The lease must be between 30 seconds and one day."]
+    return errors
+
+
+def _pairs(headshots: list[Headshot], explicit: Sequence[Sequence[int]] | None, rng: random.Random,
+           pairs_per_job: int) -> list[tuple[Headshot, Headshot]]:
+    if explicit is not None:
+        by_id = {h.pk: h for h in Headshot.objects.filter(pk__in={i for p in explicit for i in p})}
+        pairs = []
+        for pair in explicit:
+            if len(pair) != 2 or pair[0] == pair[1] or any(i not in by_id for i in pair):
+                raise ApplicationError(f"Pair {list(pair)} must name two different existing headshots.",
+                                       code="invalid_pair")
+            a, b = by_id[pair[0]], by_id[pair[1]]
+            if a.subject_id != b.subject_id:
+                raise ApplicationError(
+                    f"Headshots {a.pk} and {b.pk} show different people: a comparison is between two "
+                    "headshots of the same subject.", code="pair_different_subjects")
+            pairs.append((a, b))
+        return pairs
+    pairs = []
+    by_job = itertools.groupby(sorted(headshots, key=lambda h: (h.generation_job_id, h.pk)),
+                               key=lambda h: h.generation_job_id)
+    for _, group in by_job:
+        combos = list(itertools.combinations(list(group), 2))
+        rng.shuffle(combos)
+        pairs += combos[:pairs_per_job]
+    return pairs
+
+
+def _portraits(exclude_subjects: Iterable[int], count: int, rng: random.Random) -> list[SourcePhoto]:
+    """Real studio portraits (corpus photos that passed the checks) for the blind test."""
+    photos = list(SourcePhoto.objects.filter(status=PhotoStatus.ACCEPTED,
+                                             subject__source=SubjectSource.CORPUS)
+                  .exclude(subject_id__in=list(exclude_subjects)).exclude(aligned_crops={})
+                  .order_by("pk")[: count * 4])
+    rng.shuffle(photos)
+    return photos[:count]
+
+
+@transaction.atomic
+def campaign_create(
+    *, created_by: Any, name: str, task_kinds: Sequence[str], overlap: int = 3,
+    allowed_roles: Sequence[str] = DEFAULT_ROLES, gold_rate: float = 0.1, lease_seconds: int = 600,
+    generator_version: Any = None, generation_job: Any = None, subject: Any = None,
+    headshot_ids: Sequence[int] | None = None, pairs: Sequence[Sequence[int]] | None = None,
+    pairs_per_job: int = MAX_PAIRS_PER_JOB, description: str = "", seed: int = 0,
+) -> Campaign:
+    """Create a campaign over the headshots chosen by version / generation job / subject / ids
+    (all given filters apply), with its items, gold items and slots."""
+    task_kinds = list(dict.fromkeys(task_kinds))
+    errors = _validate_campaign(task_kinds=task_kinds, overlap=overlap, allowed_roles=allowed_roles,
+                                gold_rate=gold_rate, lease_seconds=lease_seconds)
+    if not name.strip():
+        errors["name"] = ["Give the campaign a name."]
+    if errors:
+        raise ApplicationError("The campaign settings are not valid.", code="invalid",
+                               extra={"fields": errors})
+    headshots = Headshot.objects.select_related("subject")
+    selection: dict[str, Any] = {}
+    if generator_version is not None:
+        headshots = headshots.filter(generator_version=generator_version)
+        selection["generator_version"] = generator_version.name
+    if generation_job is not None:
+        headshots = headshots.filter(generation_job=generation_job)
+        selection["generation_job"] = generation_job.pk
+    if subject is not None:
+        headshots = headshots.filter(subject=subject)
+        selection["subject"] = subject.pk
+    if headshot_ids is not None:
+        headshots = headshots.filter(pk__in=list(headshot_ids))
+        selection["headshots"] = sorted(headshot_ids)
+    if pairs is not None:
+        selection["pairs"] = [list(p) for p in pairs]
+    if not selection:
+        raise ApplicationError("Choose the headshots: a generator version, a generation job, a subject, "
+                               "headshot ids or explicit pairs.", code="no_selection")
+    headshots = list(headshots.order_by("pk")) if (selection.keys() - {"pairs"}) else []
+    if not headshots and not pairs:
+        raise ApplicationError("No headshot matches this selection.", code="no_headshots")
+    rng = random.Random(seed)
+    shown = headshots or list(Headshot.objects.filter(pk__in=[i for p in pairs or [] for i in p])[:1])
+    if shown:
+        selection["image_size"] = shown[0].generator_version.image_size
+    campaign = Campaign.objects.create(
+        name=name.strip(), description=description, task_kinds=task_kinds, overlap=overlap,
+        allowed_roles=list(allowed_roles), gold_rate=gold_rate, lease_seconds=lease_seconds,
+        selection=selection, created_by=created_by)
+    items: list[ReviewItem] = []
+
+    def item(kind: str, head: Headshot | None, **fields: Any) -> ReviewItem:
+        return ReviewItem(campaign=campaign, kind=kind, position=0, overlap=overlap,
+                          subject_id=fields.pop("subject_id", None) or head.subject_id, headshot=head,
+                          **fields)
+
+    if TaskKind.RATING in task_kinds:
+        items += [item(TaskKind.RATING, h) for h in headshots]
+    pair_list: list[tuple[Headshot, Headshot]] = []
+    if TaskKind.PAIRWISE in task_kinds:
+        pair_list = _pairs(headshots, pairs, rng, pairs_per_job)
+        if not pair_list:
+            raise ApplicationError("Pairwise needs at least two headshots of one subject from one job.",
+                                   code="no_pairs")
+        items += [item(TaskKind.PAIRWISE, a, headshot_b=b) for a, b in pair_list]
+    if TaskKind.BLIND in task_kinds:
+        generated = headshots or [h for pair in pair_list for h in pair]
+        portraits = _portraits({h.subject_id for h in generated}, len(generated), rng)
+        if not portraits:
+            raise ApplicationError("The blind test needs real portraits: import the face corpus first "
+                                   "(manage.py import_face_corpus).", code="no_portraits")
+        items += [item(TaskKind.BLIND, h) for h in generated]
+        items += [item(TaskKind.BLIND, None, portrait=p, subject_id=p.subject_id) for p in portraits]
+    rng.shuffle(items)
+    for position, row in enumerate(items):
+        row.position = position
+    ReviewItem.objects.bulk_create(items)
+    items = list(campaign.items.order_by("position"))
+    Assignment.objects.bulk_create(
+        Assignment(item=row, campaign=campaign, slot=slot) for row in items for slot in range(overlap))
+    _gold_items_create(campaign, headshots or [h for pair in pair_list for h in pair], task_kinds,
+                       regular=len(items), rng=rng)
+    return campaign
+
+
+def _gold_items_create(campaign: Campaign, headshots: list[Headshot], task_kinds: Sequence[str],
+                       regular: int, rng: random.Random) -> None:
+    """Items with a known answer. Rating: a broken image (appeal at most 2). Pairwise: an intact
+    headshot beside its broken copy (the intact one wins) and a duplicate pair (can't tell)."""
+    if campaign.gold_rate <= 0 or not headshots:
+        return
+    per_kind = max(1, ceil(campaign.gold_rate * regular / max(1, len(task_kinds))))
+    position = regular
+    for kind in task_kinds:
+        if kind == TaskKind.BLIND:
+            continue  # every blind item already has a known answer
+        for index in range(per_kind):
+            head = headshots[rng.randrange(len(headshots))]
+            fields: dict[str, Any] = {"campaign": campaign, "kind": kind, "position": position,
+                                      "subject_id": head.subject_id, "headshot": head, "is_gold": True,
+                                      "overlap": 0}
+            if kind == TaskKind.RATING:
+                fields["gold_answer"] = {"appeal_max": 2}
+                fields["gold_image"] = _broken_image(head, seed=position)
+            elif index % 2 == 0:  # pairwise: intact (a) beside broken (b)
+                fields.update(headshot_b=head, gold_answer={"choice": "a"},
+                              gold_image=_broken_image(head, seed=position))
+            else:
+                fields.update(headshot_b=head, gold_answer={"choice": "tie"})
+            ReviewItem.objects.create(**fields)
+            position += 1
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
+    """Change the name, description, lease or status (open/closed) of a campaign."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if "lease_seconds" in fields and fields["lease_seconds"] not in LEASE_SECONDS:
+        raise ApplicationError("The lease must be between 30 seconds and one day.", code="invalid",
+                               extra={"fields": {"lease_seconds": ["Out of range."]}})
+    for key in ("name", "description", "lease_seconds"):
+        if key in fields:
+            setattr(campaign, key, fields[key])
+    if "status" in fields and fields["status"] != campaign.status:
+        if fields["status"] not in CampaignStatus.values:
+            raise ApplicationError("Status is open or closed.", code="invalid")
+        campaign.status = fields["status"]
+        campaign.closed_at = timezone.now() if campaign.status == CampaignStatus.CLOSED else None
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign that has no answers yet (one with answers is closed instead)."""
+    if Assignment.objects.filter(campaign=campaign, submitted_at__isnull=False).exists():
+        raise Conflict("This campaign already has answers: close it instead of deleting it.",
+                       code="campaign_has_answers")
+    for row in campaign.items.exclude(gold_image=""):
+        row.gold_image.delete(save=False)
+    campaign.delete()
+
+
+# --- Handing out work -----------------------------------------------------------------------------
+
+
+def can_take(user: Any, campaign: Campaign) -> bool:
+    return has_role(user, [Role(r) for r in campaign.allowed_roles])
+
+
+def _check_can_take(user: Any, campaign: Campaign) -> None:
+    if not can_take(user, campaign):
+        raise Forbidden("This campaign is for: " + ", ".join(campaign.allowed_roles) + ".",
+                        code="role_not_allowed")
+    if not campaign.is_open:
+        raise Conflict("This campaign is closed.", code="campaign_closed")
+
+
+def _lease(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    return {"leased_at": now, "lease_expires_at": now + timedelta(seconds=campaign.lease_seconds)}
+
+
+def _gold_due(campaign: Campaign, reviewer: Any) -> bool:
+    if campaign.gold_rate <= 0:
+        return False
+    mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
+    total, gold = mine.count(), mine.filter(item__is_gold=True).count()
+    return gold + 1 <= campaign.gold_rate * (total + 1)
+
+
+def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment | None:
+    candidates = (ReviewItem.objects.filter(campaign=campaign, is_gold=True)
+                  .exclude(subject__owner=reviewer)
+                  .exclude(assignments__reviewer=reviewer).order_by("position"))
+    for row in candidates[:MAX_CLAIM_TRIES]:
+        try:
+            with transaction.atomic():
+                return Assignment.objects.create(item=row, campaign=campaign, reviewer=reviewer, claims=1,
+                                                 swapped=random.random() < 0.5, **_lease(campaign, now))
+        except IntegrityError:
+            continue  # the same reviewer's other request took it a moment ago
+    return None
+
+
+def _free_slots(campaign: Campaign, reviewer: Any, now: datetime):
+    free = Q(reviewer__isnull=True) | Q(submitted_at__isnull=True, lease_expires_at__lt=now)
+    return (Assignment.objects.filter(free, campaign=campaign, item__is_gold=False)
+            .exclude(item__subject__owner=reviewer)
+            .exclude(item__in=Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
+                     .values("item_id")))
+
+
+def _regular_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment | None:
+    free = Q(reviewer__isnull=True) | Q(submitted_at__isnull=True, lease_expires_at__lt=now)
+    for _ in range(MAX_CLAIM_TRIES):
+        with transaction.atomic():
+            slots = _free_slots(campaign, reviewer, now).order_by("item__position", "slot")
+            if connection.features.has_select_for_update_skip_locked:
+                slots = slots.select_for_update(skip_locked=True, of=("self",))
+                limit = 1
+            else:
+                limit = MAX_CLAIM_TRIES
+            # One row at a time on PostgreSQL: a locked row is one another request is about to claim.
+            candidates = list(slots.values_list("pk", flat=True)[:limit])
+            if not candidates:
+                return None
+            for pk in candidates:
+                try:
+                    with transaction.atomic():
+                        won = Assignment.objects.filter(free, pk=pk).update(
+                            reviewer=reviewer, submitted_at=None, claims=F("claims") + 1,
+                            swapped=random.random() < 0.5, **_lease(campaign, now))
+                except IntegrityError:
+                    continue  # this reviewer holds another slot of the same item (parallel request)
+                if won:
+                    return Assignment.objects.select_related("item").get(pk=pk)
+    return None
+
+
+def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None = None) -> Assignment | None:
+    """The reviewer's next piece of work in ``campaign``, or None when there is none for them.
+
+    A lease the reviewer still holds comes back first (a reload never skips an item); their own
+    lapsed slot is renewed if nobody took it. Then a gold item when the reviewer's gold share is
+    below the campaign's rate; then the first free slot, in the campaign's shuffled order, of an
+    item they have not had, that still needs answers and is not about their own subject."""
+    now = now or timezone.now()
+    _check_can_take(reviewer, campaign)
+    held = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=True)
+            .select_related("item").order_by("leased_at"))
+    for mine in held:
+        if mine.lease_expires_at and mine.lease_expires_at >= now:
+            return mine
+        renewed = Assignment.objects.filter(pk=mine.pk, reviewer=reviewer, submitted_at__isnull=True).update(
+            **_lease(campaign, now))
+        if renewed:
+            mine.refresh_from_db()
+            return mine
+    if _gold_due(campaign, reviewer):
+        gold = _gold_claim(campaign, reviewer, now)
+        if gold is not None:
+            return gold
+    return _regular_claim(campaign, reviewer, now)
+
+
+# --- Answers --------------------------------------------------------------------------------------
+
+
+def _reviewer_role(user: Any) -> str:
+    return Role.PHOTOGRAPHER.value if Role.PHOTOGRAPHER in user_roles(user) else Role.REVIEWER.value
+
+
+def _locked_assignment(*, assignment_id: int, reviewer: Any, kind: str, now: datetime) -> Assignment:
+    try:
+        assignment = (Assignment.objects.select_for_update(of=("self",))
+                      .select_related("item", "campaign").get(pk=assignment_id))
+    except Assignment.DoesNotExist:
+        raise NotFound(f"There is no assignment {assignment_id}.") from None
+    if assignment.reviewer_id != reviewer.pk:
+        raise Forbidden("This assignment is not yours (it may have been handed to someone else after "
+                        "your lease ran out).", code="not_your_assignment")
+    if assignment.item.kind != kind:
+        raise ApplicationError(f"Assignment {assignment_id} is a {assignment.item.kind} task, not {kind}.",
+                               code="wrong_task_kind")
+    if not assignment.campaign.is_open:
+        raise Conflict("This campaign is closed.", code="campaign_closed")
+    if assignment.submitted_at is None and assignment.lease_expires_at < now:
+        raise Conflict("Your lease on this item ran out; ask for the next item to continue.",
+                       code="assignment_expired")
+    return assignment
+
+
+def _note(reviewer: Any, expert_note: str) -> str:
+    if expert_note.strip() and Role.PHOTOGRAPHER not in user_roles(reviewer):
+        raise ApplicationError("Expert notes are for photographers.", code="not_a_photographer",
+                               extra={"fields": {"expert_note": ["Only photographers add expert notes."]}})
+    return expert_note.strip()
+
+
+def _time_spent(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if not 0 <= value <= 24 * 3600 * 1000:
+        raise ApplicationError("time_spent_ms must be between 0 and one day.", code="invalid",
+                               extra={"fields": {"time_spent_ms": ["Out of range."]}})
+    return value
+
+
+def _answered(assignment: Assignment, now: datetime) -> None:
+    Assignment.objects.filter(pk=assignment.pk).update(submitted_at=now)
+    ReviewItem.objects.filter(pk=assignment.item_id).update(answers=F("answers") + 1)
+
+
+def _repeat(model: type, assignment: Assignment, same: dict[str, Any]) -> Any:
+    existing = model.objects.get(assignment=assignment)
+    if all(getattr(existing, key) == value for key, value in same.items()):
+        return existing
+    raise Conflict("You already answered this item differently; an answer cannot be changed.",
+                   code="already_answered")
+
+
+@transaction.atomic
+def rating_submit(*, reviewer: Any, assignment_id: int, professionalism: int, likeness: int, appeal: int,
+                  flags: Sequence[str] = (), comment: str = "", expert_note: str = "",
+                  time_spent_ms: int | None = None, now: datetime | None = None) -> tuple[Rating, bool]:
+    """Store a rating; returns (rating, created). The same answer twice is stored once."""
+    now = now or timezone.now()
+    scores = {"professionalism": professionalism, "likeness": likeness, "appeal": appeal}
+    errors = {k: ["A score from 1 to 5."] for k, v in scores.items()
+              if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 5}
+    unknown = [f for f in flags if f not in ArtefactFlag.values]
+    if unknown:
+        errors["flags"] = [f"Unknown flag(s): {', '.join(map(str, unknown))}. Known: "
+                           f"{', '.join(ArtefactFlag.values)}."]
+    if errors:
+        raise ApplicationError("The rating is not valid.", code="invalid", extra={"fields": errors})
+    assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.RATING,
+                                    now=now)
+    answer = {**scores, "flags": sorted(set(flags)), "comment": comment.strip(),
+              "expert_note": _note(reviewer, expert_note)}
+    if assignment.submitted_at is not None:
+        return _repeat(Rating, assignment, answer), False
+    rating = Rating.objects.create(
+        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
+        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
+        headshot_id=assignment.item.headshot_id, **answer)
+    _answered(assignment, now)
+    return rating, True
+
+
+def shown_pair(assignment: Assignment) -> tuple[int, int]:
+    """(left, right) headshot ids as the reviewer sees them."""
+    a, b = assignment.item.headshot_id, assignment.item.headshot_b_id
+    return (b, a) if assignment.swapped else (a, b)
+
+
+@transaction.atomic
+def comparison_submit(*, reviewer: Any, assignment_id: int, choice: str, reason: str = "",
+                      left: int | None = None, right: int | None = None, expert_note: str = "",
+                      time_spent_ms: int | None = None,
+                      now: datetime | None = None) -> tuple[Comparison, bool]:
+    """Store a pairwise choice (left, right or tie as shown); returns (comparison, created)."""
+    now = now or timezone.now()
+    errors = {}
+    if choice not in Choice.values:
+        errors["choice"] = [f"Choose one of: {', '.join(Choice.values)}."]
+    if reason and reason not in ChoiceReason.values:
+        errors["reason"] = [f"Choose one of: {', '.join(ChoiceReason.values)}, or leave it empty."]
+    if errors:
+        raise ApplicationError("The comparison is not valid.", code="invalid", extra={"fields": errors})
+    assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.PAIRWISE,
+                                    now=now)
+    shown = shown_pair(assignment)
+    if (left, right) != (None, None) and (left, right) != shown:
+        subjects = set(Headshot.objects.filter(pk__in=[left, right]).values_list("subject_id", flat=True))
+        if len(subjects) > 1:
+            raise ApplicationError("These two headshots show different people: a comparison is between two "
+                                   "headshots of the same subject.", code="pair_different_subjects")
+        raise ApplicationError(f"This assignment shows headshots {shown[0]} (left) and {shown[1]} (right).",
+                               code="wrong_pair")
+    winner = "tie" if choice == Choice.TIE else (
+        "a" if (choice == Choice.LEFT) != assignment.swapped else "b")
+    answer = {"choice": choice, "reason": reason, "expert_note": _note(reviewer, expert_note)}
+    if assignment.submitted_at is not None:
+        return _repeat(Comparison, assignment, answer), False
+    comparison = Comparison.objects.create(
+        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
+        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
+        left_id=shown[0], right_id=shown[1], winner=winner, **answer)
+    _answered(assignment, now)
+    return comparison, True
+
+
+@transaction.atomic
+def blind_submit(*, reviewer: Any, assignment_id: int, answer: str, confidence: int, expert_note: str = "",
+                 time_spent_ms: int | None = None,
+                 now: datetime | None = None) -> tuple[BlindJudgement, bool]:
+    """Store a blind-test judgement ("ai" or "studio", confidence 1–5); returns (judgement, created)."""
+    now = now or timezone.now()
+    errors = {}
+    if answer not in BlindAnswer.values:
+        errors["answer"] = [f"Choose one of: {', '.join(BlindAnswer.values)}."]
+    if not isinstance(confidence, int) or isinstance(confidence, bool) or not 1 <= confidence <= 5:
+        errors["confidence"] = ["A confidence from 1 (guessing) to 5 (certain)."]
+    if errors:
+        raise ApplicationError("The judgement is not valid.", code="invalid", extra={"fields": errors})
+    assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.BLIND,
+                                    now=now)
+    fields = {"answer": answer, "confidence": confidence, "expert_note": _note(reviewer, expert_note)}
+    if assignment.submitted_at is not None:
+        return _repeat(BlindJudgement, assignment, fields), False
+    generated = assignment.item.is_generated
+    judgement = BlindJudgement.objects.create(
+        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
+        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
+        is_generated=generated, correct=(answer == BlindAnswer.AI) == generated, **fields)
+    _answered(assignment, now)
+    return judgement, True
+
+
+__all__ = ["RATING_DIMENSIONS", "assignment_next", "blind_submit", "campaign_create", "campaign_delete",
+           "campaign_update", "comparison_submit", "rating_submit", "shown_pair"]

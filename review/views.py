@@ -1,0 +1,120 @@
+"""Review pages: campaign list, creation, progress, the reviewer's work page and its images.
+
+The work page is one HTML shell; static/js/review.js asks ``/api/review/next/`` for each item and
+posts answers to the same API the scripts use, so rating never reloads the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from generation.models import GenerationJob, Subject
+from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
+from hfplatform.errors import ApplicationError, NotFound
+from review.forms import CampaignForm
+from review.models import Campaign
+from review.selectors import (
+    assignment_for_image,
+    assignment_image_png,
+    campaign_get,
+    campaign_progress,
+    campaigns_visible,
+    reviewer_done_count,
+    task_vocabulary,
+)
+from review.services import campaign_create, campaign_update, can_take
+
+
+def _campaign_or_404(request: HttpRequest, campaign_id: int) -> Campaign:
+    try:
+        return campaign_get(campaign_id=campaign_id, user=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+@login_required
+def campaign_list_page(request: HttpRequest) -> HttpResponse:
+    campaigns = list(campaigns_visible(request.user).select_related("created_by")[:200])
+    for campaign in campaigns:
+        campaign.progress = campaign_progress(campaign)
+        campaign.can_take = campaign.is_open and can_take(request.user, campaign)
+        campaign.mine = reviewer_done_count(campaign=campaign, reviewer=request.user)
+    return render(request, "review/campaign_list.html", {
+        "campaigns": campaigns, "is_engineer": has_role(request.user, ENGINEERS),
+        "is_reader": has_role(request.user, READERS)})
+
+
+@role_required(*ENGINEERS)
+def campaign_create_page(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            for key, model in (("generation_job", GenerationJob), ("subject", Subject)):
+                if values[key] is not None:
+                    values[key] = model.objects.filter(pk=values[key]).first()
+                    if values[key] is None:
+                        raise ApplicationError(f"There is no {key.replace('_', ' ')} with that id.",
+                                               extra={"fields": {key: ["Not found."]}})
+            campaign = campaign_create(created_by=request.user, **values)
+        except ApplicationError as exc:
+            for field, problems in exc.extra.get("fields", {}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+            if not exc.extra.get("fields"):
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Created campaign “{campaign.name}” with "
+                                      f"{campaign.items.filter(is_gold=False).count()} items.")
+            return redirect("review:campaign", campaign_id=campaign.pk)
+    return render(request, "review/campaign_form.html", {"form": form})
+
+
+@role_required(*READERS)
+def campaign_detail_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, campaign_id)
+    return render(request, "review/campaign_detail.html", {
+        "campaign": campaign, "progress": campaign_progress(campaign),
+        "is_engineer": has_role(request.user, ENGINEERS)})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def campaign_status_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, campaign_id)
+    wanted = request.POST.get("status", "")
+    try:
+        campaign_update(campaign=campaign, status=wanted)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Campaign {'closed' if wanted == 'closed' else 'reopened'}.")
+    return redirect("review:campaign", campaign_id=campaign.pk)
+
+
+@login_required
+def work_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, campaign_id)
+    if not can_take(request.user, campaign):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("This campaign is for: " + ", ".join(campaign.allowed_roles))
+    return render(request, "review/work.html", {
+        "campaign": campaign, "vocabulary": task_vocabulary(),
+        "done": reviewer_done_count(campaign=campaign, reviewer=request.user)})
+
+
+@login_required
+def assignment_image(request: HttpRequest, assignment_id: int, side: str) -> HttpResponse:
+    try:
+        assignment = assignment_for_image(assignment_id=assignment_id, user=request.user)
+        png = assignment_image_png(assignment=assignment, side=side)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
