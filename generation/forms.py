@@ -27,3 +27,5 @@ class GenerationForm(forms.Form):
     guidance = forms.FloatField(min_value=0.0, max_value=10.0, initial=1.0,
                                 label="Guidance (1 = likeness, higher = more studio style)")
     sampler = forms.ChoiceField(choices=[("ddim", "DDIM"), ("dpm", "DPM-Solver++")], initial="ddim")
+    keep = forms.IntegerField(min_value=1, max_value=16, required=False,
+                              label="Keep the best k (empty: keep all; needs an active reward model)")

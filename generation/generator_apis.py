@@ -33,6 +33,9 @@ class HeadshotSerializer(serializers.Serializer):
     steps = serializers.IntegerField()
     guidance = serializers.FloatField()
     sampler = serializers.CharField()
+    reward_score = serializers.FloatField(allow_null=True)
+    reward_rank = serializers.IntegerField(allow_null=True)
+    kept = serializers.BooleanField()
     image_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
@@ -67,6 +70,8 @@ class GenerationJobSerializer(serializers.Serializer):
     steps = serializers.IntegerField()
     guidance = serializers.FloatField()
     sampler = serializers.CharField()
+    keep = serializers.IntegerField(allow_null=True)
+    reward_model = serializers.CharField(source="reward_model.name", allow_null=True, default=None)
     job = serializers.IntegerField(source="job_id")
     status = serializers.CharField(source="job.status")
     progress = serializers.IntegerField(source="job.progress")
@@ -91,6 +96,8 @@ class GenerationJobListApi(APIView):
         steps = serializers.IntegerField(default=25, min_value=1, max_value=200)
         guidance = serializers.FloatField(default=1.0, min_value=0.0, max_value=10.0)
         sampler = serializers.ChoiceField(["ddim", "dpm"], default="ddim")
+        keep = serializers.IntegerField(required=False, min_value=1, max_value=16,
+                                        help_text="Best-of-n: keep the top k by the active reward model.")
         version = serializers.CharField(required=False, help_text="Generator name; default: active")
 
     @extend_schema(request=InputSerializer, responses={202: GenerationJobSerializer})

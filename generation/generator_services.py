@@ -167,9 +167,10 @@ def casual_input(*, photo: SourcePhoto, size: int) -> np.ndarray:
 def generation_job_create(
     *, subject: Subject, created_by: Any, version: GeneratorVersion | None = None,
     candidates: int = 4, seed: int | None = None, steps: int = 25, guidance: float = 1.0,
-    sampler: str = "ddim", enqueue: bool = True,
+    sampler: str = "ddim", keep: int | None = None, enqueue: bool = True,
 ) -> GenerationJob:
-    """Validate a request for candidates and enqueue the job that makes them."""
+    """Validate a request for candidates and enqueue the job that makes them. ``keep`` k: best-of-n,
+    the active reward model ranks the candidates and only the top k are kept for review."""
     if candidates not in CANDIDATES:
         raise ApplicationError("candidates must be between 1 and 16.", code="invalid_candidates")
     if steps not in STEPS:
@@ -178,6 +179,14 @@ def generation_job_create(
         raise ApplicationError("guidance must be between 0 and 10.", code="invalid_guidance")
     if sampler not in SAMPLERS:
         raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
+    reward_model = None
+    if keep is not None:
+        if not 1 <= keep <= candidates:
+            raise ApplicationError("keep must be between 1 and the number of candidates.",
+                                   code="invalid_keep")
+        from reward.services import active_reward_model_for_generation
+
+        reward_model = active_reward_model_for_generation()
     version = version or generator_active()
     if version is None:
         raise ApplicationError("No generator version is active yet.", code="no_active_generator")
@@ -194,7 +203,7 @@ def generation_job_create(
         return GenerationJob.objects.create(
             subject=subject, source_photo=photo, generator_version=version, candidates=candidates,
             seed=seed, steps=steps, guidance=guidance, sampler=sampler, job=job,
-            created_by=created_by,
+            created_by=created_by, keep=keep, reward_model=reward_model,
         )
 
 
@@ -228,6 +237,16 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     if request.headshots.exists():
         return {"headshots": list(request.headshots.values_list("pk", flat=True))}
     casual, images = headshot_images(request=request, progress=progress)
+    scores, ranks = [None] * len(images), [None] * len(images)
+    kept = set(range(len(images)))
+    if request.keep and request.reward_model_id:
+        from reward.services import candidates_rank, reference_crop
+
+        reference = reference_crop(request.source_photo, images[0].shape[0])
+        scores, ranks, top = candidates_rank(version=request.reward_model, images=images, reference=reference,
+                                             keep=request.keep)
+        kept = set(top)
+        progress.log(f"reward model {request.reward_model.name} kept {len(top)} of {len(images)} candidates")
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -239,7 +258,8 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                     generation_job=request, subject=request.subject,
                     source_photo=request.source_photo, generator_version=request.generator_version,
                     candidate_index=i, seed=request.seed + i, steps=request.steps,
-                    guidance=request.guidance, sampler=request.sampler,
+                    guidance=request.guidance, sampler=request.sampler, reward_score=scores[i],
+                    reward_rank=ranks[i], kept=i in kept,
                 )
                 headshot.image.save(f"job-{request.pk}/candidate-{i:02d}.png", _png(image), save=False)
                 written.append(headshot.image.name)

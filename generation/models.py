@@ -195,6 +195,11 @@ class GenerationJob(models.Model):
     steps = models.PositiveSmallIntegerField()
     guidance = models.FloatField()
     sampler = models.CharField(max_length=16, default="ddim")
+    keep = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Best-of-n: keep the top k candidates by the reward model.")
+    reward_model = models.ForeignKey("reward.RewardModelVersion", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+",
+                                     help_text="The reward model that ranked the candidates.")
     input_image = models.FileField(upload_to=_generated_path, max_length=300, blank=True,
                                    help_text="The casual crop the generator was given.")
     job = models.OneToOneField("jobs.Job", on_delete=models.PROTECT, related_name="generation")
@@ -224,6 +229,9 @@ class Headshot(models.Model):
     steps = models.PositiveSmallIntegerField()
     guidance = models.FloatField()
     sampler = models.CharField(max_length=16)
+    reward_score = models.FloatField(null=True, blank=True, help_text="Engineers only, never reviewers.")
+    reward_rank = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 = best of the job.")
+    kept = models.BooleanField(default=True, help_text="False: ranked below the job's top k (best-of-n).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -186,6 +186,10 @@ TORCH_HOME = Path(os.environ["TORCH_HOME"])
 GENERATOR_ROOT = Path(env.str("GENERATOR_ROOT", default=str(VAR_DIR / "generators")))
 # Review: how much a photographer's answer counts against a reviewer's in weighted figures.
 REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=2.0)
+# Reward models: where training writes checkpoints and versions; how reviews become pairs.
+REWARD_ROOT = Path(env.str("REWARD_ROOT", default=str(VAR_DIR / "reward")))
+REWARD_KEEP_TIES = env.bool("REWARD_KEEP_TIES", default=True)
+REWARD_RATING_MARGIN = env.float("REWARD_RATING_MARGIN", default=0.5)
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

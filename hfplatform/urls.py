@@ -16,6 +16,7 @@ from hfplatform.accounts.urls import auth_urlpatterns
 from hfplatform.jobs import apis as job_apis
 from review import apis as review_apis
 from review import quality_views as review_quality_views
+from reward import apis as reward_apis
 
 api_patterns = [
     path("auth/token/", account_apis.TokenObtainApi.as_view(), name="token"),
@@ -51,6 +52,14 @@ api_patterns = [
     path("review/ratings/", review_apis.RatingCreateApi.as_view(), name="review-ratings"),
     path("review/comparisons/", review_apis.ComparisonCreateApi.as_view(), name="review-comparisons"),
     path("review/blind/", review_apis.BlindCreateApi.as_view(), name="review-blind"),
+    path("reward/datasets/", reward_apis.PreferenceDatasetListApi.as_view(), name="reward-datasets"),
+    path("reward/datasets/<int:dataset_id>/", reward_apis.PreferenceDatasetDetailApi.as_view(),
+         name="reward-dataset"),
+    path("reward/trainings/", reward_apis.RewardTrainingApi.as_view(), name="reward-trainings"),
+    path("reward/models/", reward_apis.RewardModelListApi.as_view(), name="reward-models"),
+    path("reward/models/<slug:name>/", reward_apis.RewardModelDetailApi.as_view(), name="reward-model"),
+    path("reward/models/<slug:name>/activate/", reward_apis.RewardModelActivateApi.as_view(),
+         name="reward-activate"),
 ]
 
 urlpatterns = [
@@ -60,6 +69,7 @@ urlpatterns = [
     path("jobs/", include("hfplatform.jobs.urls")),
     path("", include("generation.urls")),
     path("review/", include("review.urls")),
+    path("reward/", include("reward.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -147,6 +147,18 @@ def reviewer_quality(campaign: Campaign) -> list[dict[str, Any]]:
     """Per reviewer (pseudonymised): role at their latest answer, answers given, median time per
     answer, gold answered and accuracy, consensus agreement and the reliability score
     (:func:`review.agreement.reliability_score`). Most reliable first."""
+    rows = _quality_rows(campaign)
+    for row in rows:
+        row["reviewer"] = reviewer_pseudonym(row.pop("reviewer_id"))
+    return sorted(rows, key=lambda r: (-r["reliability"], r["reviewer"]))
+
+
+def reviewer_reliability(campaign: Campaign) -> dict[int, float]:
+    """Reliability score per reviewer *id*, for weighting answers downstream (never shown)."""
+    return {row["reviewer_id"]: row["reliability"] for row in _quality_rows(campaign)}
+
+
+def _quality_rows(campaign: Campaign) -> list[dict[str, Any]]:
     ratings, comparisons, judgements = _ratings(campaign), _comparisons(campaign), _judgements(campaign)
     pooled = _consensus_by_reviewer(_matrices(ratings, comparisons))
     answers: dict[int, list[dict]] = defaultdict(list)
@@ -160,7 +172,7 @@ def reviewer_quality(campaign: Campaign) -> list[dict[str, Any]]:
     for reviewer_id, rows in answers.items():
         hits, agreement = gold[reviewer_id], pooled.get(reviewer_id, Consensus(0, 0))
         table.append({
-            "reviewer": reviewer_pseudonym(reviewer_id),
+            "reviewer_id": reviewer_id,
             "role": max(rows, key=lambda r: r["created_at"])["reviewer_role"],
             "items_done": len(rows),
             "median_time_ms": _median(r["time_spent_ms"] for r in rows),
@@ -172,7 +184,7 @@ def reviewer_quality(campaign: Campaign) -> list[dict[str, Any]]:
             "reliability": reliability_score(gold_correct=sum(hits), gold_n=len(hits),
                                              consensus_agree=agreement.agree, consensus_n=agreement.n),
         })
-    return sorted(table, key=lambda r: (-r["reliability"], r["reviewer"]))
+    return table
 
 
 # --- Blind test -----------------------------------------------------------------------------------

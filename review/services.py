@@ -149,7 +149,7 @@ def campaign_create(
     if errors:
         raise ApplicationError("The campaign settings are not valid.", code="invalid",
                                extra={"fields": errors})
-    headshots = Headshot.objects.select_related("subject")
+    headshots = Headshot.objects.select_related("subject").filter(kept=True)  # best-of-n: only the top k
     selection: dict[str, Any] = {}
     if generator_version is not None:
         headshots = headshots.filter(generator_version=generator_version)

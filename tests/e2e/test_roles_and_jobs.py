@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 EXPECTED = {
     "reviewer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
     "photographer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
-    "ml_engineer": (["Home", "Review", "Subjects", "Generator", "Jobs", "API docs"], ["Jobs"],
+    "ml_engineer": (["Home", "Review", "Subjects", "Generator", "Reward", "Jobs", "API docs"], ["Jobs"],
                     "/accounts/users/"),
-    "auditor": (["Home", "Review", "Generator", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
-    "admin": (["Home", "Review", "Subjects", "Generator", "Jobs", "API docs", "Users", "Admin"],
+    "auditor": (["Home", "Review", "Generator", "Reward", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
+    "admin": (["Home", "Review", "Subjects", "Generator", "Reward", "Jobs", "API docs", "Users", "Admin"],
               ["Administration", "Reviewing", "Jobs"], None),
 }
 

@@ -24,6 +24,9 @@ PAGES = [
     ("get", "/review/", EVERYONE, 200, None, 302),
     ("get", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),
     ("post", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),  # the form with its errors
+    ("get", "/reward/", {E, A, ADM}, 200, 403, 302),
+    ("post", "/reward/datasets/", {E, ADM}, 200, 403, 302),  # the page with the form's errors
+    ("post", "/reward/trainings/", {E, ADM}, 200, 403, 302),
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
 ]
@@ -42,6 +45,10 @@ API = [
     ("post", "/api/review/ratings/", EVERYONE, 400, None, 401),
     ("post", "/api/review/comparisons/", EVERYONE, 400, None, 401),
     ("post", "/api/review/blind/", EVERYONE, 400, None, 401),
+    ("get", "/api/reward/datasets/", {E, A, ADM}, 200, 403, 401),
+    ("post", "/api/reward/datasets/", {E, ADM}, 400, 403, 401),
+    ("post", "/api/reward/trainings/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/reward/models/", {E, A, ADM}, 200, 403, 401),
 ]
 # Routes covered elsewhere with their own objects (job detail/cancel) or without a role rule.
 COVERED_ELSEWHERE = {
@@ -64,6 +71,10 @@ COVERED_ELSEWHERE = {
     "review/assignments/<int:assignment_id>/<slug:side>.png", "api/review/campaigns/<int:campaign_id>/",
     "api/review/campaigns/<int:campaign_id>/agreement/", "api/review/campaigns/<int:campaign_id>/reviewers/",
     "api/review/campaigns/<int:campaign_id>/export/",
+    # tests/reward/test_access.py: every role against a real dataset and reward model
+    "reward/models/<slug:name>/", "reward/models/<slug:name>/activate/",
+    "api/reward/datasets/<int:dataset_id>/", "api/reward/models/<slug:name>/",
+    "api/reward/models/<slug:name>/activate/",
 }
 
 

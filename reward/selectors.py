@@ -1,0 +1,138 @@
+"""Reads of the reward app: preference pairs from review answers, datasets and model versions.
+
+How reviews become pairs (``preference_pairs``):
+
+* every pairwise choice is one pair, winner first, weighted by its reviewer; "can't tell" stays a
+  tie (or is dropped when ``keep_ties`` is false), it never becomes a win. A choice with a reason
+  (professional, likeness, appeal) is a pair for that dimension *and* for ``overall``;
+* ratings become pairs between two headshots of the same subject and generation job whose
+  weighted mean scores differ by at least ``margin`` (per scale, and for ``overall`` the mean of
+  the three scales), the better one first, with that difference as the pair's margin;
+* a reviewer's weight is their reliability in the campaign (``review.quality``: gold accuracy and
+  agreement with the others, shrunk towards 0.5 for few answers) times the photographer weight
+  when they answered as a photographer. A rating pair's weight is the mean weight of the answers
+  behind its two means. Gold items never become pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from hfplatform.errors import NotFound
+from review.models import RATING_DIMENSIONS, Campaign, Comparison, Rating
+from review.quality import reviewer_reliability
+from reward.models import Dimension, PairSource, PreferenceDataset, RewardModelVersion, RewardStatus
+
+REASON_DIMENSION = {"professional": Dimension.PROFESSIONALISM, "likeness": Dimension.LIKENESS,
+                    "appeal": Dimension.APPEAL}
+
+
+def _weight(reliability: dict[int, float], reviewer_id: int, role: str) -> float:
+    base = reliability.get(reviewer_id, 0.5)
+    return base * (settings.REVIEW_PHOTOGRAPHER_WEIGHT if role == "photographer" else 1.0)
+
+
+def _comparison_pairs(campaign: Campaign, reliability: dict[int, float], keep_ties: bool) -> list[dict]:
+    rows = list(Comparison.objects.filter(campaign=campaign, item__is_gold=False)
+                .values("item_id", "item__headshot_id", "item__headshot_b_id", "item__subject_id",
+                        "reviewer_id", "reviewer_role", "winner", "reason"))
+    votes: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        votes[row["item_id"]].append(row["winner"])
+    pairs = []
+    for row in rows:
+        tie = row["winner"] == "tie"
+        if tie and not keep_ties:
+            continue
+        a, b = row["item__headshot_id"], row["item__headshot_b_id"]
+        chosen, rejected = (b, a) if row["winner"] == "b" else (a, b)
+        dimensions = [Dimension.OVERALL]
+        if row["reason"] in REASON_DIMENSION:
+            dimensions.append(REASON_DIMENSION[row["reason"]])
+        for dimension in dimensions:
+            pairs.append({
+                "dimension": dimension.value, "source": PairSource.COMPARISON.value, "chosen": chosen,
+                "rejected": rejected, "subject": row["item__subject_id"], "tie": tie, "margin": 0.0,
+                "weight": _weight(reliability, row["reviewer_id"], row["reviewer_role"]),
+                "votes": votes[row["item_id"]], "campaign": campaign.pk,
+            })
+    return pairs
+
+
+def _rating_pairs(campaign: Campaign, reliability: dict[int, float], margin: float) -> list[dict]:
+    rows = list(Rating.objects.filter(campaign=campaign, item__is_gold=False)
+                .values("headshot_id", "headshot__generation_job_id", "headshot__subject_id", "reviewer_id",
+                        "reviewer_role", *RATING_DIMENSIONS))
+    by_headshot: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        row["weight"] = _weight(reliability, row["reviewer_id"], row["reviewer_role"])
+        row["overall"] = sum(row[d] for d in RATING_DIMENSIONS) / len(RATING_DIMENSIONS)
+        by_headshot[row["headshot_id"]].append(row)
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for headshot_id, answers in by_headshot.items():
+        first = answers[0]
+        groups[(first["headshot__subject_id"], first["headshot__generation_job_id"])].append(headshot_id)
+
+    def mean(answers: list[dict], dimension: str) -> float:
+        total = sum(a["weight"] for a in answers)
+        return sum(a["weight"] * a[dimension] for a in answers) / total
+
+    pairs = []
+    for (subject_id, _), headshots in groups.items():
+        for a, b in combinations(sorted(headshots), 2):
+            answers_a, answers_b = by_headshot[a], by_headshot[b]
+            weight = sum(x["weight"] for x in answers_a + answers_b) / len(answers_a + answers_b)
+            for dimension in (Dimension.OVERALL.value, *RATING_DIMENSIONS):
+                diff = mean(answers_a, dimension) - mean(answers_b, dimension)
+                if abs(diff) < margin:
+                    continue
+                chosen, rejected = (a, b) if diff > 0 else (b, a)
+                pairs.append({"dimension": dimension, "source": PairSource.RATING.value, "chosen": chosen,
+                              "rejected": rejected, "subject": subject_id, "tie": False,
+                              "margin": round(abs(diff), 4), "weight": weight, "votes": [],
+                              "campaign": campaign.pk})
+    return pairs
+
+
+def preference_pairs(*, campaigns: list[Campaign], margin: float | None = None,
+                     keep_ties: bool | None = None) -> list[dict[str, Any]]:
+    """Every preference pair the campaigns' answers support (see the module docstring)."""
+    margin = settings.REWARD_RATING_MARGIN if margin is None else margin
+    keep_ties = settings.REWARD_KEEP_TIES if keep_ties is None else keep_ties
+    pairs: list[dict[str, Any]] = []
+    for campaign in campaigns:
+        reliability = reviewer_reliability(campaign)
+        pairs += _comparison_pairs(campaign, reliability, keep_ties)
+        pairs += _rating_pairs(campaign, reliability, margin)
+    return pairs
+
+
+def preference_dataset_get(*, dataset_id: int) -> PreferenceDataset:
+    found = PreferenceDataset.objects.filter(pk=dataset_id).first()
+    if found is None:
+        raise NotFound(f"There is no preference dataset {dataset_id}.")
+    return found
+
+
+def preference_dataset_list() -> QuerySet[PreferenceDataset]:
+    return PreferenceDataset.objects.select_related("created_by")
+
+
+def reward_model_get(*, name: str) -> RewardModelVersion:
+    found = RewardModelVersion.objects.select_related("dataset", "training_job").filter(name=name).first()
+    if found is None:
+        raise NotFound(f"There is no reward model {name}.")
+    return found
+
+
+def reward_model_list() -> QuerySet[RewardModelVersion]:
+    return RewardModelVersion.objects.select_related("dataset", "training_job", "created_by")
+
+
+def reward_model_active() -> RewardModelVersion | None:
+    return RewardModelVersion.objects.filter(status=RewardStatus.ACTIVE).first()

@@ -1,0 +1,95 @@
+"""Reward pages: datasets, training, model versions with their evaluation (engineers; auditors read)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
+from hfplatform.errors import ApplicationError, NotFound
+from reward.forms import PreferenceDatasetForm, RewardTrainingForm
+from reward.selectors import preference_dataset_list, reward_model_get, reward_model_list
+from reward.services import preference_dataset_create, reward_model_activate, reward_training_start
+
+
+def _page(request: HttpRequest, dataset_form=None, training_form=None) -> HttpResponse:
+    return render(request, "reward/home.html", {
+        "datasets": preference_dataset_list()[:100], "models": reward_model_list()[:100],
+        "can_manage": has_role(request.user, ENGINEERS),
+        "dataset_form": dataset_form or PreferenceDatasetForm(),
+        "training_form": training_form or RewardTrainingForm()})
+
+
+def _errors_into(form, exc: ApplicationError) -> None:
+    fields = exc.extra.get("fields", {})
+    for field, problems in fields.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+    if not fields:
+        form.add_error(None, exc.message)
+
+
+@role_required(*READERS)
+def reward_page(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def dataset_create_page(request: HttpRequest) -> HttpResponse:
+    form = PreferenceDatasetForm(request.POST)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            campaign_ids = [c.pk for c in values.pop("campaigns")]
+            dataset = preference_dataset_create(created_by=request.user, campaign_ids=campaign_ids, **values)
+        except ApplicationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, f"Dataset {dataset.name}: {dataset.counts['pairs']} pairs.")
+            return redirect("reward:home")
+    return _page(request, dataset_form=form)
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def training_start_page(request: HttpRequest) -> HttpResponse:
+    form = RewardTrainingForm(request.POST)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        if not values.get("name"):
+            values.pop("name", None)
+        try:
+            version = reward_training_start(started_by=request.user, **values)
+        except ApplicationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, f"Training {version.name}.")
+            return redirect("jobs:detail", version.training_job_id)
+    return _page(request, training_form=form)
+
+
+@role_required(*READERS)
+def model_detail_page(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        version = reward_model_get(name=name)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    return render(request, "reward/model_detail.html", {
+        "version": version, "metrics": version.metrics, "can_manage": has_role(request.user, ENGINEERS)})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def model_activate_page(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        version = reward_model_activate(version=reward_model_get(name=name))
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{version.name} is the active reward model.")
+    return redirect("reward:home")
