@@ -114,7 +114,7 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
 # --- Images as arrays -----------------------------------------------------------------------------
 
 
-def _rgb(name: str, size: int | None = None) -> np.ndarray:
+def image_array(name: str, size: int | None = None) -> np.ndarray:
     with default_storage.open(name, "rb") as stored:
         image = Image.open(stored).convert("RGB")
     if size and image.size != (size, size):
@@ -126,8 +126,8 @@ def reference_crop(photo: SourcePhoto, size: int) -> np.ndarray:
     """The subject's source crop at ``size`` (what likeness is judged against)."""
     if photo.aligned_crops:
         key = str(size) if str(size) in photo.aligned_crops else max(photo.aligned_crops, key=int)
-        return _rgb(photo.aligned_crops[key], size)
-    return _rgb((photo.thumbnail or photo.image).name, size)
+        return image_array(photo.aligned_crops[key], size)
+    return image_array((photo.thumbnail or photo.image).name, size)
 
 
 def _examples(pairs: list[PreferencePair], size: int) -> list[Any]:
@@ -135,7 +135,7 @@ def _examples(pairs: list[PreferencePair], size: int) -> list[Any]:
 
     headshots = {h.pk: h for h in Headshot.objects.filter(
         pk__in={p.chosen_id for p in pairs} | {p.rejected_id for p in pairs}).select_related("source_photo")}
-    images = {pk: _rgb(h.image.name, size) for pk, h in headshots.items()}
+    images = {pk: image_array(h.image.name, size) for pk, h in headshots.items()}
     references: dict[int, np.ndarray] = {}
     examples = []
     for pair in pairs:

@@ -14,3 +14,11 @@ import pytest  # noqa: E402
 @pytest.fixture
 def engineer_user(make_user):
     return make_user("ml_engineer")
+
+
+from tests.generation import conftest as generation_fixtures  # noqa: E402
+
+engineer = generation_fixtures.engineer
+subject = generation_fixtures.subject
+corpus_face = generation_fixtures.corpus_face
+ready_subject = generation_fixtures.ready_subject

@@ -94,3 +94,26 @@ def test_bad_dataset_requests_store_nothing(review_world, make_campaign, enginee
     with pytest.raises(ApplicationError, match="Unknown campaign"):
         preference_dataset_create(name="ghost", campaign_ids=[987654], created_by=engineer_user)
     assert not PreferenceDataset.objects.exists()
+
+
+def test_export_in_chosen_rejected_format(review_world, make_campaign, make_user, engineer_user, tmp_path):
+    from datasets import load_from_disk
+    from django.core.management import CommandError, call_command
+
+    world = review_world(subjects=3, per_subject=3, portraits=0)
+    campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
+    _compare_all(campaign, make_user("reviewer"), lambda item: "b")
+    dataset = preference_dataset_create(name="exported", campaign_ids=[campaign.pk], created_by=engineer_user)
+    call_command("export_preferences", dataset="exported", out=tmp_path / "hf")
+    loaded = load_from_disk(str(tmp_path / "hf"))
+    assert set(loaded) == {"train", "test"}
+    assert len(loaded["train"]) + len(loaded["test"]) == dataset.counts["pairs"]
+    row = loaded["train"][0]
+    assert {"chosen", "rejected", "reference", "margin", "weight"} <= set(row)
+    assert row["chosen"].size == (64, 64)
+    pair = PreferencePair.objects.get(dataset=dataset, chosen_id=row["chosen_id"],
+                                      rejected_id=row["rejected_id"], dimension=row["dimension"])
+    assert pair.split == "train"
+    assert not set(loaded["train"]["subject_id"]) & set(loaded["test"]["subject_id"])
+    with pytest.raises(CommandError, match="no preference dataset"):
+        call_command("export_preferences", dataset="nope", out=tmp_path / "x")
