@@ -226,10 +226,16 @@ def reward_model_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
         config = RewardTrainConfig(image_size=size, **version.config)
         progress.log(f"{len(train_pairs)} training pairs, {len(test_pairs)} held-out pairs, {size} px")
         curve: list[list[float]] = []
+        evals: list[list[float]] = []
 
         def report(event: dict[str, Any]) -> None:
             if event.get("loss") is not None:
                 curve.append([event["step"], round(float(event["loss"]), 5)])
+            if event.get("eval_accuracy") is not None:
+                evals.append([event["step"], round(float(event["eval_accuracy"]), 4)])
+            if event.get("loss") is not None or event.get("eval_accuracy") is not None:
+                progress.partial_result({"version": version.name, "loss_curve": curve[-500:],
+                                         "eval_curve": evals[-200:]})
             progress.step(event["step"], event["max_steps"], f"step {event['step']} of {event['max_steps']}"
                           + (f", loss {event['loss']:.4f}" if event.get("loss") is not None else ""))
 

@@ -36,6 +36,7 @@ class JobProgress:
         self._log: deque[str] = deque(job.log_tail.splitlines(), maxlen=LOG_LINES_KEPT)
         self._dirty = False
         self._last_write = 0.0
+        self._result: dict[str, Any] | None = None
 
     @property
     def message(self) -> str:
@@ -67,6 +68,12 @@ class JobProgress:
         self._dirty = True
         self._maybe_write(False)
 
+    def partial_result(self, result: dict[str, Any]) -> None:
+        """Show a result while running (e.g. the loss curve so far); the final result replaces it."""
+        self._result = result
+        self._dirty = True
+        self._maybe_write(False)
+
     def heartbeat(self) -> None:
         """Say "still alive" during long work that has no progress to report."""
         self._maybe_write(False, heartbeat_only=True)
@@ -83,6 +90,8 @@ class JobProgress:
         fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if (self._dirty and not heartbeat_only) or force:
             fields.update(progress=self._progress, message=self._message, log_tail=self.log_tail)
+            if self._result is not None:
+                fields["result"] = self._result
         updated = Job.objects.filter(
             pk=self.job_id, status=JobStatus.RUNNING, worker=self.worker
         ).update(**fields)

@@ -27,6 +27,35 @@
     error.textContent = job.error;
     const cancel = $("job-cancel");
     if (cancel && job.is_finished) cancel.remove();
+    drawCurves(job.result || {});
+  }
+
+  // Loss curve (and eval accuracy, when the job reports one) as an inline SVG, redrawn on each poll.
+  function drawCurves(result) {
+    const figure = $("job-chart");
+    const loss = result.loss_curve || [];
+    if (!figure || loss.length < 2) return;
+    const evals = result.eval_curve || [];
+    const W = 520, H = 180, P = 34;
+    const steps = loss.map((p) => p[0]).concat(evals.map((p) => p[0]));
+    const x0 = Math.min(...steps), x1 = Math.max(...steps) || 1;
+    const values = loss.map((p) => p[1]);
+    const y0 = Math.min(...values), y1 = Math.max(...values);
+    const sx = (s) => P + ((s - x0) / ((x1 - x0) || 1)) * (W - 2 * P);
+    const sy = (v, lo, hi) => H - P - ((v - lo) / ((hi - lo) || 1)) * (H - 2 * P);
+    const line = loss.map((p) => sx(p[0]).toFixed(1) + "," + sy(p[1], y0, y1).toFixed(1)).join(" ");
+    const dots = evals.map((p) => '<circle r="3" cx="' + sx(p[0]).toFixed(1) + '" cy="' + sy(p[1], 0, 1).toFixed(1) +
+      '"><title>step ' + p[0] + ": accuracy " + p[1] + "</title></circle>").join("");
+    const last = loss[loss.length - 1];
+    const svg = '<svg role="img" viewBox="0 0 ' + W + " " + H + '" width="' + W + '" height="' + H + '" aria-label="loss ' +
+      y1.toFixed(3) + " to " + last[1].toFixed(3) + '">' +
+      '<polyline fill="none" stroke="currentColor" stroke-width="2" points="' + line + '"/>' + dots +
+      '<text x="' + P + '" y="14" font-size="11">loss ' + y1.toFixed(3) + " → " + last[1].toFixed(3) + " (step " + last[0] + ")" +
+      (evals.length ? " · held-out accuracy " + evals[evals.length - 1][1] : "") + "</text>" +
+      '<text x="' + P + '" y="' + (H - 8) + '" font-size="11">step ' + x0 + '</text><text x="' + (W - P) +
+      '" y="' + (H - 8) + '" font-size="11" text-anchor="end">' + x1 + "</text></svg>";
+    figure.innerHTML = svg + figure.querySelector("figcaption").outerHTML;
+    figure.hidden = false;
   }
 
   async function poll() {
@@ -55,5 +84,5 @@
     });
   }
 
-  if (root.dataset.finished !== "true") poll();
+  poll(); // a finished job renders once (its result and curves) and stops
 })();

@@ -221,3 +221,14 @@ def test_queued_job_whose_message_was_lost_is_enqueued_again(settings, engineer)
     job.refresh_from_db()
     fresh.refresh_from_db()
     assert job.enqueued_at > long_ago
+
+
+def test_a_running_job_can_show_a_partial_result(engineer):
+    write_photos("shots", 1)
+    job = thumbnails_job_start(folder="shots", size=32, started_by=engineer)
+    claimed = _claim(job.pk, "host:1:w")
+    progress = JobProgress(claimed, "host:1:w", min_interval=0)
+    progress.partial_result({"loss_curve": [[1, 0.7], [2, 0.6]]})
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    assert job.result == {"loss_curve": [[1, 0.7], [2, 0.6]]}
