@@ -165,6 +165,9 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["campaign", "reviewer", "submitted_at"]),
             models.Index(fields=["campaign", "submitted_at", "lease_expires_at"]),
+            # The free-slot walk of assignment_next: never-claimed slots of a campaign in id order.
+            models.Index(fields=["campaign", "id"], condition=Q(reviewer__isnull=True),
+                         name="assignment_free_slot"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["item", "reviewer"], condition=Q(reviewer__isnull=False),

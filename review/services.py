@@ -315,37 +315,41 @@ def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment 
 
 
 def _free_slots(campaign: Campaign, reviewer: Any, now: datetime):
-    free = Q(reviewer__isnull=True) | Q(submitted_at__isnull=True, lease_expires_at__lt=now)
-    return (Assignment.objects.filter(free, campaign=campaign, item__is_gold=False)
-            .exclude(item__subject__owner=reviewer)
-            .exclude(item__in=Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
-                     .values("item_id")))
+    """Slots ``reviewer`` may claim, ordered as the campaign hands them out, each pool locked and
+    skipped when locked (PostgreSQL): lapsed leases first (rare, found through the lease index), then
+    never-claimed slots, walked in id order through the partial index ``assignment_free_slot``. Slot
+    ids follow (item position, slot): ``campaign_create`` inserts them in that order, so there is no
+    join and no sort of every free slot."""
+    mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id")
+    slots = (Assignment.objects.filter(campaign=campaign, slot__isnull=False)  # gold slots have no slot
+             .exclude(item__subject__owner=reviewer).exclude(item__in=mine)
+             .select_related("item").order_by("pk"))
+    if connection.features.has_select_for_update_skip_locked:
+        slots = slots.select_for_update(skip_locked=True, of=("self",))
+    return (slots.filter(reviewer__isnull=False, submitted_at__isnull=True, lease_expires_at__lt=now),
+            slots.filter(reviewer__isnull=True))
 
 
 def _regular_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment | None:
     free = Q(reviewer__isnull=True) | Q(submitted_at__isnull=True, lease_expires_at__lt=now)
+    lapsed, fresh = _free_slots(campaign, reviewer, now)
     for _ in range(MAX_CLAIM_TRIES):
-        with transaction.atomic():
-            slots = _free_slots(campaign, reviewer, now).order_by("item__position", "slot")
-            if connection.features.has_select_for_update_skip_locked:
-                slots = slots.select_for_update(skip_locked=True, of=("self",))
-                limit = 1
-            else:
-                limit = MAX_CLAIM_TRIES
-            # One row at a time on PostgreSQL: a locked row is one another request is about to claim.
-            candidates = list(slots.values_list("pk", flat=True)[:limit])
-            if not candidates:
-                return None
-            for pk in candidates:
-                try:
-                    with transaction.atomic():
-                        won = Assignment.objects.filter(free, pk=pk).update(
-                            reviewer=reviewer, submitted_at=None, claims=F("claims") + 1,
-                            swapped=random.random() < 0.5, **_lease(campaign, now))
-                except IntegrityError:
-                    continue  # this reviewer holds another slot of the same item (parallel request)
-                if won:
-                    return Assignment.objects.select_related("item").get(pk=pk)
+        fields = {"reviewer": reviewer, "submitted_at": None, "swapped": random.random() < 0.5,
+                  **_lease(campaign, now)}
+        try:
+            with transaction.atomic():
+                row = lapsed.first() or fresh.first()
+                if row is None:
+                    return None
+                # SQLite has no row locks: the conditional UPDATE is what makes the claim atomic there.
+                won = Assignment.objects.filter(free, pk=row.pk).update(claims=F("claims") + 1, **fields)
+        except IntegrityError:
+            continue  # this reviewer's parallel request holds another slot of the item: next slot
+        if won:
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.claims += 1
+            return row
     return None
 
 
