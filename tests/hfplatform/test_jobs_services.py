@@ -232,3 +232,21 @@ def test_a_running_job_can_show_a_partial_result(engineer):
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert job.result == {"loss_curve": [[1, 0.7], [2, 0.6]]}
+
+
+def test_a_fresh_process_knows_every_job_kind():
+    """What a consumer sees after django.setup(): every app's kinds, without any test importing them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import django, json; django.setup(); from hfplatform.jobs.registry import job_kinds; "
+            "print(json.dumps(sorted(job_kinds())))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2],
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "hfplatform.settings"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    kinds = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert {"thumbnails", "photo_analysis", "generation", "generator_training", "reward_training"} <= kinds
