@@ -35,7 +35,7 @@ MIN_REPORT_SUBJECTS = 4
 IDENTITY_SIDE = 256  # outputs are upscaled before face detection: HOG misses 64 px faces
 
 
-def _metric_backends() -> dict[str, Any]:
+def metric_backends() -> dict[str, Any]:
     from monitoring.ml import InceptionFeatures, LpipsMetric, WeightsUnavailable, inception_path
 
     backends: dict[str, Any] = {}
@@ -51,7 +51,7 @@ def _metric_backends() -> dict[str, Any]:
     return backends
 
 
-def _save_all(images: list[np.ndarray], folder: Path) -> Path:
+def save_images(images: list[np.ndarray], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i, image in enumerate(images):
         Image.fromarray(image).save(folder / f"{i:04d}.png")
@@ -64,7 +64,7 @@ def _row(name: str, outputs: list[np.ndarray], clean: list[np.ndarray], inputs: 
 
     row: dict[str, Any] = {}
     if "inception" in backends:
-        fid, kid = fid_kid(_save_all(outputs, work / name), clean_folder, cache_dir=work / "features",
+        fid, kid = fid_kid(save_images(outputs, work / name), clean_folder, cache_dir=work / "features",
                            extractor=backends["inception"])
     else:
         reason = backends["inception_missing"]
@@ -125,10 +125,10 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
         baseline += list(to_uint8(sdedit(unet, scheduler_config, condition[part], strength=0.5,
                                          steps=steps, seeds=seeds[part])))
         say(f"sampled {min(start + 16, len(photos))} of {len(photos)}")
-    backends = _metric_backends()
+    backends = metric_backends()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        clean_folder = _save_all(clean, work / "clean")
+        clean_folder = save_images(clean, work / "clean")
         rows = {}
         # The casual row's identity is measured against the clean portrait (it *is* the input).
         for name, outputs, reference in (("casual_input", casual, clean), ("generated", generated, casual),

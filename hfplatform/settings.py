@@ -190,6 +190,9 @@ REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=2.0
 REWARD_ROOT = Path(env.str("REWARD_ROOT", default=str(VAR_DIR / "reward")))
 REWARD_KEEP_TIES = env.bool("REWARD_KEEP_TIES", default=True)
 REWARD_RATING_MARGIN = env.float("REWARD_RATING_MARGIN", default=0.5)
+# Monitoring: alert rules evaluated on every snapshot (a rule set to null is off).
+MONITORING_ALERT_RULES = env.json("MONITORING_ALERT_RULES", default={
+    "kid_worse_than_active_by": 0.01, "min_group_verification_rate": 0.8, "min_fairness_ratio": 0.8})
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,6 +14,7 @@ from hfplatform.accounts import apis as account_apis
 from hfplatform.accounts import views as account_views
 from hfplatform.accounts.urls import auth_urlpatterns
 from hfplatform.jobs import apis as job_apis
+from monitoring.api_urls import api_urlpatterns as monitoring_api_urlpatterns
 from review import apis as review_apis
 from review import quality_views as review_quality_views
 from reward import apis as reward_apis
@@ -60,6 +61,7 @@ api_patterns = [
     path("reward/models/<slug:name>/", reward_apis.RewardModelDetailApi.as_view(), name="reward-model"),
     path("reward/models/<slug:name>/activate/", reward_apis.RewardModelActivateApi.as_view(),
          name="reward-activate"),
+    *monitoring_api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -70,6 +72,7 @@ urlpatterns = [
     path("", include("generation.urls")),
     path("review/", include("review.urls")),
     path("reward/", include("reward.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Subjects", "generation:subjects", frozenset({Role.ML_ENGINEER})),
     ("Generator", "generation:versions", READERS),
     ("Reward", "reward:home", READERS),
+    ("Monitoring", "monitoring:home", READERS),
     ("Jobs", "jobs:list", READERS),
     ("API docs", "api-docs", frozenset({Role.ML_ENGINEER, Role.AUDITOR})),
     ("Users", "accounts:users", frozenset({Role.ADMIN})),

@@ -21,10 +21,13 @@ _EXPORTS = {
     "monitoring.ml.lpips_metric": ("LpipsMetric",),
     "monitoring.ml.identity": ("identity_distances", "verification_rate"),
     "monitoring.ml.stats": ("bootstrap_interval",),
+    "monitoring.ml.fairness": ("MIN_GROUP_N", "group_report"),
+    "monitoring.ml.diversity": ("lpips_diversity",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "MIN_GROUP_N",
     "InceptionFeatures",
     "LpipsMetric",
     "MetricValue",
@@ -35,17 +38,21 @@ __all__ = [
     "fid_from_features",
     "fid_kid",
     "folder_features",
+    "group_report",
     "identity_distances",
     "images_features",
     "inception_path",
     "kid_from_features",
     "load_numpy_pickle",
     "lpips_backbone_path",
+    "lpips_diversity",
     "reference_features",
     "verification_rate",
 ]
 
 if TYPE_CHECKING:
+    from monitoring.ml.diversity import lpips_diversity
+    from monitoring.ml.fairness import MIN_GROUP_N, group_report
     from monitoring.ml.fid import (
         InceptionFeatures,
         ReferenceStats,

@@ -16,14 +16,13 @@ from tests.hfplatform.helpers import write_photos
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # role: (navigation the role sees, home page cards, a page of another role it is refused, or None)
+ENGINEER_NAV = ["Home", "Review", "Subjects", "Generator", "Reward", "Monitoring", "Jobs", "API docs"]
 EXPECTED = {
     "reviewer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
     "photographer": (["Home", "Review"], ["Reviewing"], "/jobs/"),
-    "ml_engineer": (["Home", "Review", "Subjects", "Generator", "Reward", "Jobs", "API docs"], ["Jobs"],
-                    "/accounts/users/"),
-    "auditor": (["Home", "Review", "Generator", "Reward", "Jobs", "API docs"], ["Jobs"], "/subjects/"),
-    "admin": (["Home", "Review", "Subjects", "Generator", "Reward", "Jobs", "API docs", "Users", "Admin"],
-              ["Administration", "Reviewing", "Jobs"], None),
+    "ml_engineer": (ENGINEER_NAV, ["Jobs"], "/accounts/users/"),
+    "auditor": ([n for n in ENGINEER_NAV if n != "Subjects"], ["Jobs"], "/subjects/"),
+    "admin": ([*ENGINEER_NAV, "Users", "Admin"], ["Administration", "Reviewing", "Jobs"], None),
 }
 
 

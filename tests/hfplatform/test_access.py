@@ -50,6 +50,20 @@ API = [
     ("post", "/api/reward/trainings/", {E, ADM}, 400, 403, 401),
     ("get", "/api/reward/models/", {E, A, ADM}, 200, 403, 401),
 ]
+# Monitoring (tests/monitoring/test_access.py also runs the object routes listed below).
+MONITORING_PAGES = [
+    ("get", "/monitoring/", {E, A, ADM}, 200, 403, 302),
+    ("post", "/monitoring/snapshots/", {E, ADM}, 200, 403, 302),  # the dashboard with the form's errors
+    ("get", "/monitoring/compare/", {E, A, ADM}, 200, 403, 302),
+    ("get", "/monitoring/report/", {E, A, ADM}, 200, 403, 302),
+]
+MONITORING_API = [
+    ("get", "/api/monitoring/snapshots/", {E, A, ADM}, 200, 403, 401),
+    ("post", "/api/monitoring/snapshots/", {E, ADM}, 400, 403, 401),
+]
+
+PAGES += MONITORING_PAGES
+API += MONITORING_API
 # Routes covered elsewhere with their own objects (job detail/cancel) or without a role rule.
 COVERED_ELSEWHERE = {
     "accounts/login/", "accounts/logout/", "api/auth/token/", "healthz/", "media/<path:path>",
@@ -75,6 +89,9 @@ COVERED_ELSEWHERE = {
     "reward/models/<slug:name>/", "reward/models/<slug:name>/activate/",
     "api/reward/datasets/<int:dataset_id>/", "api/reward/models/<slug:name>/",
     "api/reward/models/<slug:name>/activate/",
+    # tests/monitoring/test_access.py: every role against a real snapshot
+    "monitoring/snapshots/<int:snapshot_id>/", "monitoring/snapshots/<int:snapshot_id>/export.<slug:fmt>",
+    "api/monitoring/snapshots/<int:snapshot_id>/",
 }
 
 
@@ -120,7 +137,8 @@ def _routes(resolver=None, prefix=""):
 
 
 def test_every_route_is_in_the_matrix():
-    covered = {p.lstrip("/") for _, p, *_ in PAGES + API} | COVERED_ELSEWHERE
+    rows = PAGES + API
+    covered = {p.lstrip("/") for _, p, *_ in rows} | COVERED_ELSEWHERE
     ours = {r for r in _routes() if not r.startswith("admin/") or r == "admin/"}
     missing = {r for r in ours if r.replace("^", "").replace("$", "") not in covered}
     assert not missing, f"add these routes to the access matrix: {sorted(missing)}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views.dashboard_page, name="home"),
+    path("snapshots/", views.snapshot_create_page, name="snapshot-create"),
+    path("snapshots/<int:snapshot_id>/", views.snapshot_detail_page, name="snapshot"),
+    path("snapshots/<int:snapshot_id>/export.<slug:fmt>", views.snapshot_export_page, name="snapshot-export"),
+    path("compare/", views.compare_page, name="compare"),
+    path("report/", views.report_page, name="report"),
+]

@@ -1,0 +1,250 @@
+"""Monitoring pages: the dashboard (trends, fairness, alerts), snapshot detail, comparison, exports
+and the printable report. ML engineers and auditors read; only engineers start snapshots."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from generation.models import GeneratorVersion
+from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
+from hfplatform.errors import ApplicationError, NotFound
+from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
+from monitoring.models import MetricSnapshot
+from monitoring.selectors import (
+    METRICS,
+    latest_snapshots,
+    metric_trend,
+    snapshot_get,
+    snapshot_list,
+    snapshot_status,
+    version_lineage,
+)
+from monitoring.services import MAX_CANDIDATES, metric_snapshot_start
+from review.charts import Bar
+
+WIDTH, LABEL_W, VALUE_W, ROW_H, TOP, BOTTOM = 720, 200, 230, 26, 12, 26
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}".replace("-", "−")
+
+
+def interval_svg(rows: list[Bar], *, testid: str, title: str) -> str:
+    """Points with 95% interval whiskers on an axis fitted to the data; every row carries its value
+    and interval as text (readable without colour); a missing figure says why."""
+    numbers = [v for r in rows for v in (r.value, r.low, r.high) if v is not None]
+    lo, hi = (min([0.0, *numbers]), max(numbers)) if numbers else (0.0, 1.0)
+    hi = hi + (hi - lo) * 0.05 if hi > lo else lo + 1.0
+    plot_w = WIDTH - LABEL_W - VALUE_W
+
+    def x(value: float) -> float:
+        return LABEL_W + (min(max(value, lo), hi) - lo) / (hi - lo) * plot_w
+
+    height = TOP + max(1, len(rows)) * ROW_H + BOTTOM
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-testid="{escape(testid)}" '
+             f'role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" width="100%" '
+             f'style="max-width:{WIDTH}px" font-family="system-ui, sans-serif" font-size="12">'
+             f"<title>{escape(title)}</title>"]
+    for i, row in enumerate(rows):
+        y = TOP + i * ROW_H
+        mid = y + ROW_H / 2
+        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(row.label)}</text>')
+        if row.value is None:
+            parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
+                         f"{escape(row.note or 'unavailable')}</text>")
+            continue
+        if row.low is not None and row.high is not None:
+            a, b = x(row.low), x(row.high)
+            ink = 'stroke="#1d2330"'
+            parts.append(f'<line x1="{a:.1f}" y1="{mid}" x2="{b:.1f}" y2="{mid}" {ink} stroke-width="2"/>'
+                         f'<line x1="{a:.1f}" y1="{mid - 6}" x2="{a:.1f}" y2="{mid + 6}" stroke="#1d2330"/>'
+                         f'<line x1="{b:.1f}" y1="{mid - 6}" x2="{b:.1f}" y2="{mid + 6}" stroke="#1d2330"/>')
+        px = x(row.value)
+        parts.append(f'<rect x="{px - 5:.1f}" y="{mid - 5}" width="10" height="10" fill="#2855c8" '
+                     'stroke="#1d2330">'
+                     f"<title>{escape(row.label)}: {_number(row.value)}</title></rect>")
+        interval = (f" [{_number(row.low)}–{_number(row.high)}]"
+                    if row.low is not None and row.high is not None else "")
+        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{_number(row.value)}'
+                     f"{escape(interval)}{escape(' ' + row.note if row.note else '')}</text>")
+    if not rows:
+        parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
+    base = height - BOTTOM
+    parts.append(f'<line x1="{x(lo):.1f}" y1="{base}" x2="{x(hi):.1f}" y2="{base}" stroke="#1d2330"/>')
+    for k in range(5):
+        tick = lo + (hi - lo) * k / 4
+        parts.append(f'<text x="{x(tick):.1f}" y="{base + 16}" text-anchor="middle">{_number(tick)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def _bar(label: str, figure: dict[str, Any] | None, note: str = "") -> Bar:
+    figure = figure or {}
+    interval = figure.get("interval") or [None, None]
+    if figure.get("value") is None:
+        return Bar(label=label, value=None, note=figure.get("unavailable") or "unavailable: not measured")
+    extra = f"n={figure.get('n')}" + (" small n" if figure.get("small_n") else "")
+    extra += f" {note}" if note else ""
+    return Bar(label=label, value=figure["value"], low=interval[0], high=interval[1], note=extra)
+
+
+def fairness_charts(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
+    charts = []
+    for attribute, reports in (snapshot.fairness or {}).items():
+        for metric, report in reports.items():
+            rows = [_bar(str(group), row, "(not compared)" if row.get("small_n") else "")
+                    for group, row in sorted((report.get("groups") or {}).items())]
+            charts.append({
+                "attribute": attribute, "metric": metric, "report": report,
+                "svg": interval_svg(rows, testid=f"fairness-{attribute}-{metric}",
+                                    title=f"{metric} by {attribute}, with 95% intervals")})
+    return charts
+
+
+def _figure_rows(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
+    rows = []
+    for key, label, where, lower in METRICS:
+        figure = (getattr(snapshot, where) or {}).get(key)
+        if figure is not None:
+            rows.append({"key": key, "label": label, "lower_is_better": lower, "figure": figure})
+    return rows
+
+
+class SnapshotForm(forms.Form):
+    generator_version = forms.ModelChoiceField(queryset=GeneratorVersion.objects.order_by("-created_at"),
+                                               to_field_name="name")
+    reward_model = forms.CharField(required=False,
+                                   help_text="Reward model name (optional): adds the mean reward score.")
+    candidates = forms.IntegerField(initial=2, min_value=1, max_value=MAX_CANDIDATES)
+    steps = forms.IntegerField(initial=25, min_value=1, max_value=1000)
+
+
+def _dashboard(request: HttpRequest, form: SnapshotForm | None = None) -> HttpResponse:
+    trend = metric_trend()
+    for metric in trend:
+        rows = [_bar(p["version"], p["figure"]) for p in metric["points"]]
+        direction = "lower is better" if metric["lower_is_better"] else "higher is better"
+        metric["svg"] = interval_svg(rows, testid=f"trend-{metric['key']}",
+                                     title=f"{metric['label']} by generator version ({direction})")
+    latest = latest_snapshots()
+    newest = latest[-1] if latest else None
+    return render(request, "monitoring/dashboard.html", {
+        "trend": trend, "newest": newest, "fairness": fairness_charts(newest) if newest else [],
+        "snapshots": [(s, snapshot_status(s)) for s in snapshot_list()[:50]],
+        "can_manage": has_role(request.user, ENGINEERS), "form": form or SnapshotForm()})
+
+
+@role_required(*READERS)
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request)
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def snapshot_create_page(request: HttpRequest) -> HttpResponse:
+    form = SnapshotForm(request.POST)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            reward = None
+            if values.get("reward_model"):
+                from reward.selectors import reward_model_get
+
+                reward = reward_model_get(name=values["reward_model"])
+            snapshot = metric_snapshot_start(generator_version=values["generator_version"],
+                                             reward_model=reward, candidates=values["candidates"],
+                                             steps=values["steps"], started_by=request.user)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Snapshot {snapshot.pk} of {snapshot.generator_version.name} queued.")
+            return redirect("jobs:detail", snapshot.job_id)
+    return _dashboard(request, form)
+
+
+def _snapshot(snapshot_id: int) -> MetricSnapshot:
+    try:
+        return snapshot_get(snapshot_id=snapshot_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+@role_required(*READERS)
+def snapshot_detail_page(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = _snapshot(snapshot_id)
+    rows = _figure_rows(snapshot)
+    return render(request, "monitoring/snapshot_detail.html", {
+        "snapshot": snapshot, "status": snapshot_status(snapshot), "rows": rows,
+        "figures_svg": interval_svg([_bar(r["label"], r["figure"]) for r in rows], testid="snapshot-figures",
+                                    title="Figures of this snapshot with 95% intervals"),
+        "fairness": fairness_charts(snapshot), "lineage": version_lineage(snapshot.generator_version),
+        "method": snapshot_method(snapshot), "limits": LIMITS})
+
+
+@role_required(*READERS)
+def compare_page(request: HttpRequest) -> HttpResponse:
+    pair = []
+    for key in ("a", "b"):
+        ref = request.GET.get(key, "")
+        if ref.isdigit():
+            pair.append(_snapshot(int(ref)))
+    rows = []
+    if len(pair) == 2:
+        a, b = pair
+        for key, label, where, lower in METRICS:
+            fa, fb = (getattr(a, where) or {}).get(key), (getattr(b, where) or {}).get(key)
+            if fa is None and fb is None:
+                continue
+            va, vb = (fa or {}).get("value"), (fb or {}).get("value")
+            delta = None if va is None or vb is None else vb - va
+            better = None if delta is None or delta == 0 else ("b" if (delta < 0) == lower else "a")
+            rows.append({"label": label, "a": fa, "b": fb, "delta": delta, "better": better,
+                         "lower_is_better": lower,
+                         "svg": interval_svg([_bar(f"A: {a.generator_version.name}", fa),
+                                              _bar(f"B: {b.generator_version.name}", fb)],
+                                             testid=f"compare-{key}", title=f"{label}: A vs B")})
+    return render(request, "monitoring/compare.html", {
+        "a": pair[0] if pair else None, "b": pair[1] if len(pair) == 2 else None, "rows": rows,
+        "choices": snapshot_list()[:100]})
+
+
+@role_required(*READERS)
+def snapshot_export_page(request: HttpRequest, snapshot_id: int, fmt: str) -> HttpResponse:
+    snapshot = _snapshot(snapshot_id)
+    name = f"snapshot-{snapshot.pk}-{snapshot.generator_version.name}"
+    if fmt == "csv":
+        response = HttpResponse(snapshot_csv(snapshot), content_type="text/csv; charset=utf-8")
+    elif fmt == "json":
+        response = JsonResponse(snapshot_json(snapshot), json_dumps_params={"indent": 2})
+    else:
+        raise Http404("Exports are csv or json.")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@role_required(*READERS)
+def report_page(request: HttpRequest) -> HttpResponse:
+    """Printable: one page per generator version (its newest finished snapshot)."""
+    pages = []
+    for snapshot in latest_snapshots():
+        rows = _figure_rows(snapshot)
+        pages.append({"snapshot": snapshot, "rows": rows,
+                      "lineage": version_lineage(snapshot.generator_version),
+                      "method": snapshot_method(snapshot), "fairness": fairness_charts(snapshot)})
+    return render(request, "monitoring/report.html", {"pages": pages, "limits": LIMITS,
+                                                      "rules": json.dumps(_rules())})
+
+
+def _rules() -> dict[str, Any]:
+    from monitoring.alerts import alert_rules
+
+    return alert_rules()
