@@ -136,14 +136,8 @@ def human_results(version: GeneratorVersion) -> dict[str, Any]:
 
 def _group_report(values: list[float], groups: list[str], *, name: str, higher_is_better: bool,
                   seed: int) -> dict[str, Any]:
-    """``group_report``, except that a single value gives an unavailable report (fairlearn's
-    MetricFrame cannot take one row)."""
     from monitoring.ml.fairness import group_report
 
-    if len(values) < 2:
-        report = group_report([], [], name=name, higher_is_better=higher_is_better, seed=seed)
-        report["unavailable"] = f"unavailable: {len(values)} value(s) for {name}, too few to compare groups"
-        return report
     return group_report(values, groups, name=name, higher_is_better=higher_is_better, seed=seed)
 
 
@@ -174,12 +168,20 @@ def fairness_report(per_image: list[dict[str, Any]], *, seed: int = 0) -> dict[s
 
 def pipeline_rejection_report(*, seed: int = 0) -> dict[str, Any]:
     """Share of analysed photos the face pipeline rejected, by measured skin tone (lower is better).
-    Pending and failed analyses are left out; a rejected photo without a skin tone is "unmeasured"."""
+    Pending and failed analyses are left out. A photo whose skin tone could not be measured (no face
+    found) is rejected by construction, so it is counted apart (``unmeasured``) instead of forming a
+    group that would always look worst."""
     rows = SourcePhoto.objects.filter(status__in=[PhotoStatus.ACCEPTED, PhotoStatus.REJECTED]).values_list(
         "status", "skin_tone_measured")
-    values = [1.0 if status == PhotoStatus.REJECTED else 0.0 for status, _ in rows]
-    groups = [tone or UNMEASURED for _, tone in rows]
-    return _group_report(values, groups, name="rejection_rate", higher_is_better=False, seed=seed)
+    measured = [(status, tone) for status, tone in rows if tone]
+    report = _group_report([1.0 if status == PhotoStatus.REJECTED else 0.0 for status, _ in measured],
+                           [tone for _, tone in measured], name="rejection_rate", higher_is_better=False,
+                           seed=seed)
+    report["unmeasured"] = {"n": len(rows) - len(measured),
+                            "rejected": sum(1 for status, tone in rows
+                                            if not tone and status == PhotoStatus.REJECTED),
+                            "note": "photos without a measurable skin tone (usually no face found)"}
+    return report
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

@@ -41,17 +41,22 @@ def test_worse_group_is_named_worst_with_the_right_ratio():
 def test_rejection_rate_by_measured_skin_tone(ready_subject):
     from generation.models import PhotoStatus, SourcePhoto
 
-    photo = SourcePhoto.objects.get(subject=ready_subject)
-    for _ in range(2):
-        photo.pk = None
-        photo.status = PhotoStatus.REJECTED
-        photo.skin_tone_measured = None
-        photo.save()
+    SourcePhoto.objects.all().delete()
+    # light: 1 of 10 rejected; dark: 4 of 10 rejected (the detector fails it more); 3 without a face.
+    for tone, rejected, total in (("light", 1, 10), ("dark", 4, 10), (None, 3, 3)):
+        for i in range(total):
+            SourcePhoto.objects.create(subject=ready_subject, original_name=f"{tone}-{i}.jpg",
+                                       skin_tone_measured=tone,
+                                       status=PhotoStatus.REJECTED if i < rejected else PhotoStatus.ACCEPTED)
     report = pipeline_rejection_report()
-    assert report["groups"][SourcePhoto.objects.filter(status="accepted").first().skin_tone_measured
-                            or "unmeasured"]["n"] >= 1
-    assert report["groups"]["unmeasured"]["value"] == pytest.approx(1.0)
     assert report["higher_is_better"] is False
+    assert report["groups"]["light"]["value"] == pytest.approx(0.1)
+    assert report["groups"]["dark"]["value"] == pytest.approx(0.4)
+    assert report["worst_group"] == "dark"
+    assert report["ratio"] == pytest.approx(0.25)
+    assert "unmeasured" not in report["groups"]  # rejected by construction: counted apart
+    assert report["unmeasured"]["n"] == 3
+    assert report["unmeasured"]["rejected"] == 3
 
 
 def test_alerts_fire_on_a_constructed_case(settings):
@@ -89,9 +94,12 @@ def test_alerts_quiet_when_within_limits_and_rules_configurable(settings):
 
 
 @pytest.mark.django_db
-def test_a_single_value_is_unavailable_not_a_crash():
+def test_a_single_value_is_one_small_group_not_a_crash():
     rows = [{"skin_tone": "dark", "age_band": "not given", "gender": "not given", "identity_verified": 1.0,
              "identity_distance": None, "lpips_likeness": None}]
     report = fairness_report(rows)
-    assert report["skin_tone"]["identity_verified"]["unavailable"].startswith("unavailable:")
+    verified = report["skin_tone"]["identity_verified"]
+    assert verified["groups"]["dark"]["n"] == 1
+    assert verified["groups"]["dark"]["small_n"] is True
+    assert verified["worst_group"] is None
     assert report["skin_tone"]["identity_distance"]["overall"]["n"] == 0
