@@ -4,7 +4,6 @@ and the printable report. ML engineers and auditors read; only engineers start s
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
 from django import forms
@@ -29,62 +28,13 @@ from monitoring.selectors import (
     version_lineage,
 )
 from monitoring.services import MAX_CANDIDATES, metric_snapshot_start
-from review.charts import Bar
-
-WIDTH, LABEL_W, VALUE_W, ROW_H, TOP, BOTTOM = 720, 200, 230, 26, 12, 26
-
-
-def _number(value: float) -> str:
-    return f"{value:.4g}".replace("-", "−")
+from review.charts import Bar, interval_chart
 
 
 def interval_svg(rows: list[Bar], *, testid: str, title: str) -> str:
-    """Points with 95% interval whiskers on an axis fitted to the data; every row carries its value
-    and interval as text (readable without colour); a missing figure says why."""
-    numbers = [v for r in rows for v in (r.value, r.low, r.high) if v is not None]
-    lo, hi = (min([0.0, *numbers]), max(numbers)) if numbers else (0.0, 1.0)
-    hi = hi + (hi - lo) * 0.05 if hi > lo else lo + 1.0
-    plot_w = WIDTH - LABEL_W - VALUE_W
-
-    def x(value: float) -> float:
-        return LABEL_W + (min(max(value, lo), hi) - lo) / (hi - lo) * plot_w
-
-    height = TOP + max(1, len(rows)) * ROW_H + BOTTOM
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-testid="{escape(testid)}" '
-             f'role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" width="100%" '
-             f'style="max-width:{WIDTH}px" font-family="system-ui, sans-serif" font-size="12">'
-             f"<title>{escape(title)}</title>"]
-    for i, row in enumerate(rows):
-        y = TOP + i * ROW_H
-        mid = y + ROW_H / 2
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(row.label)}</text>')
-        if row.value is None:
-            parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
-                         f"{escape(row.note or 'unavailable')}</text>")
-            continue
-        if row.low is not None and row.high is not None:
-            a, b = x(row.low), x(row.high)
-            ink = 'stroke="#1d2330"'
-            parts.append(f'<line x1="{a:.1f}" y1="{mid}" x2="{b:.1f}" y2="{mid}" {ink} stroke-width="2"/>'
-                         f'<line x1="{a:.1f}" y1="{mid - 6}" x2="{a:.1f}" y2="{mid + 6}" stroke="#1d2330"/>'
-                         f'<line x1="{b:.1f}" y1="{mid - 6}" x2="{b:.1f}" y2="{mid + 6}" stroke="#1d2330"/>')
-        px = x(row.value)
-        parts.append(f'<rect x="{px - 5:.1f}" y="{mid - 5}" width="10" height="10" fill="#2855c8" '
-                     'stroke="#1d2330">'
-                     f"<title>{escape(row.label)}: {_number(row.value)}</title></rect>")
-        interval = (f" [{_number(row.low)}–{_number(row.high)}]"
-                    if row.low is not None and row.high is not None else "")
-        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{_number(row.value)}'
-                     f"{escape(interval)}{escape(' ' + row.note if row.note else '')}</text>")
-    if not rows:
-        parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
-    base = height - BOTTOM
-    parts.append(f'<line x1="{x(lo):.1f}" y1="{base}" x2="{x(hi):.1f}" y2="{base}" stroke="#1d2330"/>')
-    for k in range(5):
-        tick = lo + (hi - lo) * k / 4
-        parts.append(f'<text x="{x(tick):.1f}" y="{base + 16}" text-anchor="middle">{_number(tick)}</text>')
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+    """Points with 95% interval whiskers on an axis fitted to the data (``review.charts``)."""
+    return mark_safe(interval_chart(rows, testid=testid, title=title, references=(), domain=None,
+                                    percent=False))
 
 
 def _bar(label: str, figure: dict[str, Any] | None, note: str = "") -> Bar:

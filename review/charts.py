@@ -45,6 +45,11 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}".replace("-", "−")
 
 
+def _number(value: float) -> str:
+    """Four significant digits, for axes fitted to the data (FID ~100, KID ~0.04)."""
+    return f"{value:.4g}".replace("-", "−")
+
+
 def _scale(domain: tuple[float, float]):
     lo, hi = domain
     plot_w = WIDTH - LABEL_W - VALUE_W
@@ -73,10 +78,12 @@ def _axis(parts: list[str], x, domain: tuple[float, float], height: int, percent
     lo, hi = domain
     base = height - BOTTOM
     parts.append(f'<line x1="{x(lo):.1f}" y1="{base}" x2="{x(hi):.1f}" y2="{base}" stroke="#1d2330"/>')
-    steps = round((hi - lo) / 0.25)
-    for i in range(steps + 1):
-        tick = lo + i * 0.25
-        text = f"{tick:.0%}" if percent else _fmt(tick)
+    quarters = (hi - lo) / 0.25
+    fitted = abs(quarters - round(quarters)) > 1e-9 or quarters > 8  # an axis fitted to the data
+    ticks = [lo + (hi - lo) * k / 4 for k in range(5)] if fitted else [
+        lo + i * 0.25 for i in range(round(quarters) + 1)]
+    for tick in ticks:
+        text = f"{tick:.0%}" if percent else (_number(tick) if fitted else _fmt(tick))
         px = x(tick)
         parts.append(f'<line x1="{px:.1f}" y1="{base}" x2="{px:.1f}" y2="{base + 4}" stroke="#1d2330"/>'
                      f'<text x="{px:.1f}" y="{base + 16}" text-anchor="middle">{escape(text)}</text>')
@@ -140,11 +147,24 @@ def _value_text(value: float, percent: bool) -> str:
     return f"{value:.0%}" if percent else _fmt(value)
 
 
+def _fitted_domain(points: Sequence[Bar]) -> tuple[float, float]:
+    numbers = [v for p in points for v in (p.value, p.low, p.high) if v is not None]
+    lo, hi = (min([0.0, *numbers]), max(numbers)) if numbers else (0.0, 1.0)
+    return (lo, hi + (hi - lo) * 0.05) if hi > lo else (lo, lo + 1.0)
+
+
 def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
-                   references: Sequence[Reference] = (Reference(0.5, "chance 50%"),)) -> str:
-    """A point with its interval whiskers per row, on a 0–100 % axis (e.g. blind detection rate)."""
-    domain = (0.0, 1.0)
+                   references: Sequence[Reference] = (Reference(0.5, "chance 50%"),),
+                   domain: tuple[float, float] | None = (0.0, 1.0), percent: bool = True) -> str:
+    """A point with its interval whiskers per row: on a 0–100 % axis by default (e.g. blind
+    detection rate), or with ``domain=None, percent=False`` on an axis fitted to the data (FID,
+    KID, LPIPS). A row without a value shows its reason."""
+    domain = domain or _fitted_domain(points)
     x = _scale(domain)
+
+    def text(value: float) -> str:
+        return f"{value:.0%}" if percent else _number(value)
+
     parts, height = _open(testid, title, max(1, len(points)))
     _references(parts, x, references, height)
     for row, point in enumerate(points):
@@ -152,8 +172,9 @@ def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
         mid = y + ROW_H / 2
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(point.label)}</text>')
         if point.value is None:
+            reason = point.note if point.note.startswith("unavailable") else f"unavailable: {point.note}"
             parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
-                         f"unavailable: {escape(point.note)}</text>")
+                         f"{escape(reason)}</text>")
             continue
         if point.low is not None and point.high is not None:
             lo, hi = x(point.low), x(point.high)
@@ -163,14 +184,15 @@ def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
                          f'<line x1="{hi:.1f}" y1="{mid - 6}" x2="{hi:.1f}" y2="{mid + 6}" {ink}/>')
         px = x(point.value)
         parts.append(f'<rect x="{px - 5:.1f}" y="{mid - 5}" width="10" height="10" fill="#2855c8" '
-                     f'stroke="#1d2330"><title>{escape(point.label)}: {point.value:.0%}</title></rect>')
-        interval = (f" [{point.low:.0%}–{point.high:.0%}]"
+                     f'stroke="#1d2330" data-point="1"><title>{escape(point.label)}: '
+                     f"{text(point.value)}</title></rect>")
+        interval = (f" [{text(point.low)}–{text(point.high)}]"
                     if point.low is not None and point.high is not None else "")
         note = f" {point.note}" if point.note else ""
-        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{point.value:.0%}'
+        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{text(point.value)}'
                      f"{escape(interval + note)}</text>")
     if not points:
         parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
-    _axis(parts, x, domain, height, percent=True)
+    _axis(parts, x, domain, height, percent)
     parts.append("</svg>")
     return "".join(parts)

@@ -38,7 +38,7 @@ def test_dashboard_draws_trend_and_fairness_charts(page, make_user):
     page.goto("/monitoring/")
     trend = page.get_by_test_id("trend-kid")
     expect(trend).to_be_visible()
-    expect(trend.locator("rect")).to_have_count(1)
+    expect(trend.locator("rect[data-point]")).to_have_count(1)  # one version, one point
     expect(trend).to_contain_text("0.0421")
     fairness = page.get_by_test_id("fairness-skin_tone-identity_verified")
     expect(fairness).to_be_visible()

@@ -171,3 +171,13 @@ def test_charts_carry_values_as_text_and_escape_labels():
     points = interval_chart([Bar("all", 0.6, "n=20", 0.39, 0.78)], testid="chart-blind", title="Blind")
     assert "60% [39%–78%] n=20" in points
     assert "chance 50%" in points
+
+
+def test_interval_chart_fits_its_axis_to_the_data():
+    svg = interval_chart([Bar("v1", 97.84, "n=178"), Bar("v2", None, "unavailable: no weights")],
+                         testid="chart-fid", title="FID", references=(), domain=None, percent=False)
+    assert svg.count("data-point") == 1
+    assert "97.84 n=178" in svg
+    assert "unavailable: no weights" in svg
+    assert "unavailable: unavailable" not in svg
+    assert ">102.7<" in svg  # the last tick: 5% above the largest value
