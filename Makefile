@@ -10,8 +10,10 @@ PIP := $(VENV)/bin/pip
 DEMO_SUBJECTS ?= 8
 # More corpus people than demo subjects: the rest are the real portraits of the blind test.
 DEMO_PHOTOS ?= 24
-# The generator checkpoint that ships with the code (docs/generator.md says how it was trained).
-GENERATOR ?= generation/checkpoints/headshot-v1
+# The generator checkpoints that ship with the code, parents first (docs/generator.md says how each
+# was trained); GENERATOR is the one made active.
+SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/headshot-v2
+GENERATOR ?= generation/checkpoints/headshot-v2
 
 .PHONY: run test install install-dev browser weights
 
@@ -20,7 +22,10 @@ run: install weights
 	$(PY) manage.py seed_demo
 	$(PY) manage.py import_face_corpus --limit $(DEMO_PHOTOS)
 	@if [ -d "$(GENERATOR)" ]; then \
-	  $(PY) manage.py generator_register $(GENERATOR) --name $(notdir $(GENERATOR)) --activate --if-missing; \
+	  for dir in $(SHIPPED_GENERATORS); do \
+	    flag=$$( [ "$$dir" = "$(GENERATOR)" ] && echo --activate ); \
+	    $(PY) manage.py generator_register $$dir --name $$(basename $$dir) --if-missing $$flag || exit 1; \
+	  done; \
 	else \
 	  echo "No shipped generator at $(GENERATOR): training one here (about 10 minutes)"; \
 	  $(PY) manage.py import_face_corpus --limit 300 && \

@@ -1,6 +1,6 @@
 from django import forms
 
-from generation.models import AgeBand, Gender, SkinTone
+from generation.models import AgeBand, Gender, GeneratorVersion, SkinTone
 
 
 class SubjectForm(forms.Form):
@@ -29,3 +29,23 @@ class GenerationForm(forms.Form):
     sampler = forms.ChoiceField(choices=[("ddim", "DDIM"), ("dpm", "DPM-Solver++")], initial="ddim")
     keep = forms.IntegerField(min_value=1, max_value=16, required=False,
                               label="Keep the best k (empty: keep all; needs an active reward model)")
+
+
+class GeneratorTrainingForm(forms.Form):
+    """Start a training job (the API takes the same fields: generation/generator_apis.py)."""
+
+    name = forms.SlugField(max_length=64, label="Name of the new version")
+    parent = forms.ModelChoiceField(
+        GeneratorVersion.objects.order_by("-created_at"), required=False,
+        to_field_name="name", empty_label="None: train from scratch",
+        label="Fine-tune from (keeps its weights, configuration and held-out people)")
+    minutes = forms.FloatField(min_value=0.1, max_value=24 * 60, required=False, initial=10,
+                               label="Stop after minutes (empty: run all steps)")
+    steps = forms.IntegerField(min_value=1, max_value=1_000_000, initial=20_000, label="Steps at most")
+    batch_size = forms.IntegerField(min_value=1, max_value=512, initial=32, label="Batch size")
+    prediction_type = forms.ChoiceField(
+        choices=[("", "sample (a parent's own when fine-tuning)"), ("sample", "sample"),
+                 ("v_prediction", "v_prediction"), ("epsilon", "epsilon")],
+        required=False, label="Prediction type")
+    seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=0)
+    activate = forms.BooleanField(required=False, label="Make it the active generator when done")

@@ -165,11 +165,16 @@ class GeneratorTrainingApi(APIView):
         steps = serializers.IntegerField(min_value=1, max_value=1_000_000)
         minutes = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
         batch_size = serializers.IntegerField(default=32, min_value=1, max_value=512)
-        image_size = serializers.IntegerField(default=64)
-        prediction_type = serializers.ChoiceField(["epsilon", "v_prediction", "sample"],
-                                                  default="sample")
+        image_size = serializers.IntegerField(required=False, allow_null=True,
+                                              help_text="64 by default; a parent's own when fine-tuning.")
+        prediction_type = serializers.ChoiceField(
+            ["epsilon", "v_prediction", "sample"], required=False, allow_null=True,
+            help_text="sample by default; a parent's own when fine-tuning.")
         seed = serializers.IntegerField(default=0, min_value=0)
         activate = serializers.BooleanField(default=False)
+        parent = serializers.SlugField(max_length=64, required=False, allow_null=True,
+                                       help_text="Fine-tune this version: start from its weights and keep "
+                                                 "its held-out people out of training.")
 
     @extend_schema(request=InputSerializer, responses={202: JobLinkSerializer})
     def post(self, request: Request) -> Response:

@@ -86,6 +86,16 @@ def generator_version_activate(*, version: GeneratorVersion) -> GeneratorVersion
     return version
 
 
+def _parent_from_files(path: Path) -> GeneratorVersion | None:
+    """The registered version a shipped checkpoint was fine-tuned from (``parent`` in its
+    ``dataset.json``), if that version is registered here."""
+    info_file = path / "dataset.json"
+    if not info_file.exists():
+        return None
+    name = json.loads(info_file.read_text()).get("parent")
+    return GeneratorVersion.objects.filter(name=name).first() if name else None
+
+
 def _heldout_from_files(path: Path) -> list[Subject]:
     """Held-out people of a generator trained elsewhere: ``dataset.json`` beside its files names
     them by corpus reference (stable across databases)."""
@@ -102,13 +112,16 @@ def generator_version_register(
     heldout: list[Subject] | None = None,
 ) -> GeneratorVersion:
     """Record a generator written by ``save_generator`` (its config and dataset fingerprint come
-    from the files themselves), optionally making it the active version."""
+    from the files themselves), optionally making it the active version. A checkpoint trained
+    elsewhere names its held-out people and its parent version in a ``dataset.json`` beside it."""
     if GeneratorVersion.objects.filter(name=name).exists():
         raise Conflict(f"A generator named {name!r} already exists.", code="generator_exists")
     probe = GeneratorVersion(name=name, files_dir=str(files_dir))
     _, config, _, meta = generator_load(probe)
     if heldout is None:
         heldout = _heldout_from_files(generator_files(probe))
+    if parent is None:
+        parent = _parent_from_files(generator_files(probe))
     with transaction.atomic():
         version = GeneratorVersion.objects.create(
             name=name, files_dir=str(files_dir), parent=parent, created_by=created_by,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from generation.generator_services import generator_version_register
+from generation.generator_services import generator_files, generator_version_register
 from generation.models import GeneratorVersion, PhotoStatus, SourcePhoto, Subject
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.models import Job
@@ -40,12 +40,15 @@ def crop_size_for(image_size: int) -> int:
 
 
 def training_set_build(
-    *, image_size: int, heldout_fraction: float = 0.1, seed: int = 0
+    *, image_size: int, heldout_fraction: float = 0.1, seed: int = 0,
+    heldout: list[int] | None = None,
 ) -> tuple[np.ndarray, list[Subject], list[Subject]]:
     """(training crops N×S×S×3 uint8 at the largest crop size, training subjects, held-out
     subjects). Photos of the same person (by dlib embedding) fall on one side only, so held-out
-    people are never seen."""
-    from generation.ml.train import split_by_identity
+    people are never seen. ``heldout`` (subject ids, a parent version's held-out people) keeps
+    exactly those people out instead of drawing a new split, so a fine-tuned version is judged
+    on people neither it nor its parent has seen."""
+    from generation.ml.train import split_by_identity, split_keeping_heldout
 
     image_size = crop_size_for(image_size)
     photos = training_photos(image_size=image_size)
@@ -55,8 +58,13 @@ def training_set_build(
             f"crops; there are {len(photos)}. Import the corpus first (import_face_corpus).",
             code="too_few_photos")
     embeddings = np.asarray([p.embedding for p in photos], dtype=np.float32)
-    train_idx, heldout_idx = split_by_identity(embeddings, heldout_fraction=heldout_fraction,
-                                               seed=seed)
+    if heldout is None:
+        train_idx, heldout_idx = split_by_identity(embeddings, heldout_fraction=heldout_fraction,
+                                                   seed=seed)
+    else:
+        heldout_ids = set(heldout)
+        held = np.array([p.subject_id in heldout_ids for p in photos], dtype=bool)
+        train_idx, heldout_idx = split_keeping_heldout(embeddings, held)
     crops = []
     for i in train_idx:
         with default_storage.open(photos[i].aligned_crops[str(image_size)], "rb") as stored:
@@ -84,12 +92,38 @@ def training_set_export(*, out: Path, image_size: int, heldout_fraction: float =
     return info
 
 
+def _parent_config(parent: GeneratorVersion) -> dict[str, Any]:
+    info = generator_files(parent) / "generator.json"
+    if not info.exists():
+        raise ApplicationError(f"The files of generator {parent.name} are missing ({info.parent}).",
+                               code="generator_files_missing")
+    return json.loads(info.read_text())["config"]
+
+
 def generator_training_start(*, started_by: Any, name: str, steps: int, minutes: float | None = None,
-                             batch_size: int = 32, image_size: int = 64,
-                             prediction_type: str = "sample", seed: int = 0, activate: bool = False,
-                             enqueue: bool = True) -> Job:
+                             batch_size: int = 32, image_size: int | None = None,
+                             prediction_type: str | None = None, seed: int = 0, activate: bool = False,
+                             parent: str | None = None, enqueue: bool = True) -> Job:
+    """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:
+    it starts from its weights, keeps its architecture, image size and prediction type, and keeps
+    its held-out people out of training."""
     if GeneratorVersion.objects.filter(name=name).exists():
         raise ApplicationError(f"A generator named {name!r} already exists.", code="generator_exists")
+    if parent is not None:
+        parent_version = GeneratorVersion.objects.filter(name=parent).first()
+        if parent_version is None:
+            raise ApplicationError(f"No generator version named {parent!r} to fine-tune.",
+                                   code="unknown_parent", extra={"fields": {"parent": ["unknown version"]}})
+        config = _parent_config(parent_version)
+        for field, given in (("image_size", image_size), ("prediction_type", prediction_type)):
+            if given is not None and given != config[field]:
+                message = f"the parent's is {config[field]!r}"
+                raise ApplicationError(
+                    f"{field} must be the parent's ({config[field]!r}) when fine-tuning {parent}.",
+                    code=f"invalid_{field}", extra={"fields": {field: [message]}})
+        image_size, prediction_type = config["image_size"], config["prediction_type"]
+    image_size = 64 if image_size is None else image_size
+    prediction_type = "sample" if prediction_type is None else prediction_type
     if not 1 <= steps <= 1_000_000:
         raise ApplicationError("steps must be between 1 and 1,000,000.", code="invalid_steps")
     if image_size not in settings.FACE_ALIGN_SIZES:
@@ -100,9 +134,10 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
                                code="invalid_prediction_type")
     params = {"name": name, "steps": steps, "minutes": minutes, "batch_size": batch_size,
               "image_size": image_size, "prediction_type": prediction_type, "seed": seed,
-              "activate": activate}
-    return job_create(kind="generator_training", started_by=started_by, params=params,
-                      title=f"Train generator {name} ({steps} steps)", enqueue=enqueue)
+              "activate": activate, "parent": parent}
+    title = f"Train generator {name} ({steps} steps{f', from {parent}' if parent else ''})"
+    return job_create(kind="generator_training", started_by=started_by, params=params, title=title,
+                      enqueue=enqueue)
 
 
 @job_kind("generator_training", resumable=True, title="Train generator")
@@ -113,10 +148,17 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     from generation.ml.train import TrainConfig, train
 
     p = job.params
-    images, train_subjects, heldout = training_set_build(image_size=p["image_size"], seed=p["seed"])
-    gen_config = GeneratorConfig(image_size=p["image_size"], prediction_type=p["prediction_type"])
+    parent = GeneratorVersion.objects.get(name=p["parent"]) if p.get("parent") else None
+    images, train_subjects, heldout = training_set_build(
+        image_size=p["image_size"], seed=p["seed"],
+        heldout=list(parent.heldout_subjects) if parent is not None else None)
+    if parent is not None:
+        gen_config = GeneratorConfig.from_dict(_parent_config(parent))
+    else:
+        gen_config = GeneratorConfig(image_size=p["image_size"], prediction_type=p["prediction_type"])
     train_config = TrainConfig(steps=p["steps"], batch_size=p["batch_size"], seed=p["seed"],
-                               max_minutes=p.get("minutes"), degrade_size=images.shape[1])
+                               max_minutes=p.get("minutes"), degrade_size=images.shape[1],
+                               init_from=str(generator_files(parent)) if parent is not None else None)
     out_dir = Path(settings.GENERATOR_ROOT) / f"job-{job.pk}"
     progress.log(f"{len(images)} training subjects, {len(heldout)} held out; writing {out_dir}")
 
@@ -126,8 +168,9 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     result = train(images, out_dir, gen_config, train_config, progress=report)
     version = generator_version_register(
         name=p["name"], files_dir=str(result["final"]), created_by=job.started_by,
-        training_job=job, activate=p.get("activate", False), heldout=heldout,
-        notes=f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects.",
+        training_job=job, activate=p.get("activate", False), heldout=heldout, parent=parent,
+        notes=(f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects"
+               + (f", fine-tuned from {parent.name}." if parent is not None else ".")),
     )
     progress.log(f"registered generator {version.name} ({version.status})")
     return {"version": version.name, "steps": result["steps"],

@@ -11,6 +11,7 @@ urlpatterns = [
     path("photos/<int:photo_id>/file/<slug:kind>/", views.photo_file, name="photo-file"),
     path("subjects/<int:subject_id>/generate/", views.subject_generate_page, name="subject-generate"),
     path("generator/", views.generator_versions_page, name="versions"),
+    path("generator/trainings/", views.generator_training_page, name="training-start"),
     path("generator/<slug:name>/activate/", views.generator_activate_page, name="version-activate"),
     path("generator/<slug:name>/grid.png", views.generator_grid_file, name="version-grid"),
     path("headshots/<int:headshot_id>/image/", views.headshot_image, name="headshot-image"),

@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from generation.forms import SubjectForm
+from generation.forms import GeneratorTrainingForm, SubjectForm
 from generation.models import PhotoStatus
 from generation.selectors import (
     generation_job_get,
@@ -23,7 +23,7 @@ from generation.selectors import (
 )
 from generation.services import photos_upload, subject_create, subject_delete
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
 from hfplatform.jobs.models import Job
 
 
@@ -135,9 +135,32 @@ def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse
 
 
 @role_required(*READERS)
-def generator_versions_page(request: HttpRequest) -> HttpResponse:
+def generator_versions_page(request: HttpRequest, training_form: GeneratorTrainingForm | None = None
+                            ) -> HttpResponse:
     return render(request, "generation/generator_versions.html", {
-        "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS)})
+        "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS),
+        "training_form": training_form or GeneratorTrainingForm()})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def generator_training_page(request: HttpRequest) -> HttpResponse:
+    from generation.training_services import generator_training_start
+
+    form = GeneratorTrainingForm(request.POST)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        parent = values.pop("parent")
+        try:
+            job = generator_training_start(
+                started_by=request.user, parent=parent.name if parent else None,
+                **{**values, "prediction_type": values["prediction_type"] or None})
+        except ApplicationError as exc:
+            add_error_to_form(form, exc)
+        else:
+            messages.success(request, f"Training {values['name']}.")
+            return redirect("jobs:detail", job.pk)
+    return generator_versions_page(request, training_form=form)
 
 
 @require_POST

@@ -38,6 +38,17 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+def add_error_to_form(form: Any, exc: ApplicationError) -> None:
+    """Show a service's refusal on the form that made the request: on its fields when the error
+    names them (``extra["fields"]``), else as a form-wide error."""
+    fields = exc.extra.get("fields", {})
+    for field, problems in fields.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+    if not fields:
+        form.add_error(None, exc.message)
+
+
 class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"

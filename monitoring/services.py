@@ -144,6 +144,7 @@ def _group_report(values: list[float], groups: list[str], *, name: str, higher_i
 FAIRNESS_METRICS = (
     # (per-image key, higher is better)
     ("identity_verified", True),
+    ("identity_verified_to_portrait", True),
     ("identity_distance", False),
     ("lpips_likeness", False),
 )
@@ -250,8 +251,16 @@ def metric_snapshot_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
 def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
     import cv2
 
-    from monitoring.ml import MetricValue, bootstrap_interval, fid_kid, identity_distances
+    from monitoring.ml import (
+        MetricValue,
+        bootstrap_interval,
+        fid_kid,
+        identity_distances,
+        mean_identity_distance,
+        verification_rate,
+    )
     from monitoring.ml.diversity import lpips_diversity
+    from monitoring.ml.identity import SAME_PERSON_THRESHOLD
 
     version = snapshot.generator_version
     photos = _check_heldout(version, version.image_size)
@@ -310,29 +319,26 @@ def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
     def big(x: np.ndarray) -> np.ndarray:
         return cv2.resize(x, (IDENTITY_SIDE, IDENTITY_SIDE), interpolation=cv2.INTER_CUBIC)
 
-    sources = [big(x) for x in casual]
-    try:
-        distances = identity_distances([sources[o] for o in owner], [big(x) for x in outputs])
-    except Exception as exc:  # dlib model files missing or broken
-        distances = None
-        reason = f"identity model unavailable: {exc}"
-        figures["identity_distance"] = MetricValue.missing("identity_distance", reason,
-                                                           len(outputs)).to_json()
-        figures["identity_verification_rate"] = MetricValue.missing(
-            "identity_verification_rate", reason, len(outputs)).to_json()
-    if distances is not None:
-        from monitoring.ml import verification_rate
-        from monitoring.ml.identity import SAME_PERSON_THRESHOLD
-
-        found = [d for d in distances if d is not None]
-        figures["identity_distance"] = MetricValue(
-            name="identity_distance", value=float(np.mean(found)) if found else None, n=len(found),
-            extractor="dlib resnet 128-D", interval=bootstrap_interval(found) if len(found) > 1 else None,
-            unavailable=None if found else "unavailable: no face found in any pair").to_json()
-        figures["identity_verification_rate"] = verification_rate(distances).to_json()
+    # Against the casual input (what production has) and against the person's own clean portrait
+    # (who they are: the input's degradations do not count against the output).
+    references = {"to_input": [big(x) for x in casual], "to_portrait": [big(x) for x in clean]}
+    names = {"to_input": ("identity_distance", "identity_verification_rate", "identity_verified"),
+             "to_portrait": ("identity_distance_to_portrait", "identity_verification_rate_to_portrait",
+                             "identity_verified_to_portrait")}
+    bigs = [big(x) for x in outputs]
+    for reference, (distance_name, rate_name, row_name) in names.items():
+        try:
+            distances = identity_distances([references[reference][o] for o in owner], bigs)
+        except Exception as exc:  # dlib model files missing or broken
+            reason = f"identity model unavailable: {exc}"
+            figures[distance_name] = MetricValue.missing(distance_name, reason, len(outputs)).to_json()
+            figures[rate_name] = MetricValue.missing(rate_name, reason, len(outputs)).to_json()
+            continue
+        figures[distance_name] = mean_identity_distance(distances, name=distance_name).to_json()
+        figures[rate_name] = verification_rate(distances, name=rate_name).to_json()
         for row, d in zip(per_image, distances, strict=True):
-            row["identity_distance"] = d
-            row["identity_verified"] = 1.0 if d is not None and d < SAME_PERSON_THRESHOLD else 0.0
+            row[distance_name] = d
+            row[row_name] = 1.0 if d is not None and d < SAME_PERSON_THRESHOLD else 0.0
     progress.update(85, "identity measured")
 
     if snapshot.reward_model is not None:

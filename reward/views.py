@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
 from reward.forms import PreferenceDatasetForm, RewardTrainingForm
 from reward.selectors import preference_dataset_list, reward_model_get, reward_model_list
 from reward.services import preference_dataset_create, reward_model_activate, reward_training_start
@@ -20,15 +20,6 @@ def _page(request: HttpRequest, dataset_form=None, training_form=None) -> HttpRe
         "can_manage": has_role(request.user, ENGINEERS),
         "dataset_form": dataset_form or PreferenceDatasetForm(),
         "training_form": training_form or RewardTrainingForm()})
-
-
-def _errors_into(form, exc: ApplicationError) -> None:
-    fields = exc.extra.get("fields", {})
-    for field, problems in fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-    if not fields:
-        form.add_error(None, exc.message)
 
 
 @role_required(*READERS)
@@ -46,7 +37,7 @@ def dataset_create_page(request: HttpRequest) -> HttpResponse:
             campaign_ids = [c.pk for c in values.pop("campaigns")]
             dataset = preference_dataset_create(created_by=request.user, campaign_ids=campaign_ids, **values)
         except ApplicationError as exc:
-            _errors_into(form, exc)
+            add_error_to_form(form, exc)
         else:
             messages.success(request, f"Dataset {dataset.name}: {dataset.counts['pairs']} pairs.")
             return redirect("reward:home")
@@ -64,7 +55,7 @@ def training_start_page(request: HttpRequest) -> HttpResponse:
         try:
             version = reward_training_start(started_by=request.user, **values)
         except ApplicationError as exc:
-            _errors_into(form, exc)
+            add_error_to_form(form, exc)
         else:
             messages.success(request, f"Training {version.name}.")
             return redirect("jobs:detail", version.training_job_id)

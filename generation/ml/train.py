@@ -42,6 +42,7 @@ from generation.ml.generator import (
     EMA,
     GeneratorConfig,
     build_unet,
+    load_generator,
     make_scheduler,
     save_generator,
     scheduler_config,
@@ -64,12 +65,13 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between checkpoints (one is also written at the end)
     seed: int = 0
     device: str = "auto"  # "auto" (CUDA if available), "cuda", "cpu", ...
-    mixed_precision: str = "auto"  # "auto" (bf16 autocast on CUDA, none on CPU), "bf16" or "no"
+    mixed_precision: str = "auto"  # "auto" (bf16 autocast on CUDA, none on CPU), "bf16" (also on CPU) or "no"
     max_minutes: float | None = None  # stop cleanly (checkpoint + final) this long after the loop starts
     variants: int = 16  # degraded versions of each image, seeds from (image index, variant)
     degrade_size: int = 128  # side at which photos are degraded before resizing to image_size
     flip: bool = True  # random horizontal flips (same for both images of a pair)
     log_every: int = 50  # steps between loss-curve points and progress calls
+    init_from: str | None = None  # a saved generator folder to start from (fine-tuning a parent version)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -88,7 +90,24 @@ def dataset_fingerprint(images: np.ndarray, config: Any) -> str:
     return digest.hexdigest()
 
 
-def split_by_identity(embeddings: np.ndarray, heldout_fraction: float = 0.1, threshold: float = 0.5,
+IDENTITY_LINK_THRESHOLD = 0.5  # embeddings closer than this (dlib's 128-D space) count as one person
+
+
+def split_keeping_heldout(embeddings: np.ndarray, heldout: np.ndarray,
+                          threshold: float = IDENTITY_LINK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_idx, heldout_idx)`` for a split that is already decided (``heldout``: a boolean mask,
+    e.g. a parent version's held-out people): those photos, and any photo closer than ``threshold``
+    to one of them (the same person stored again), are held out."""
+    emb = np.asarray(embeddings, np.float64)
+    held = np.asarray(heldout, dtype=bool).copy()
+    if held.any():
+        gaps = np.linalg.norm(emb[:, None, :] - emb[None, held, :], axis=2)
+        held |= (gaps < threshold).any(axis=1)
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def split_by_identity(embeddings: np.ndarray, heldout_fraction: float = 0.1,
+                      threshold: float = IDENTITY_LINK_THRESHOLD,
                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(train_idx, heldout_idx)`` with no person on both sides.
 
@@ -188,6 +207,17 @@ def _load_checkpoint(folder: Path, unet, ema: EMA, optimizer, lr_schedule, gener
     return int(state["step"]), [tuple(p) for p in state["loss_curve"]]
 
 
+def _init_weights(unet, ema: EMA, folder: Path, gen_config: GeneratorConfig) -> None:
+    """Start ``unet`` and its EMA from the saved generator in ``folder`` (same architecture required)."""
+    parent, parent_config, _, _ = load_generator(Path(folder))
+    if parent_config.to_dict() != gen_config.to_dict():
+        changed = sorted(k for k, v in gen_config.to_dict().items() if parent_config.to_dict().get(k) != v)
+        raise ValueError(f"{folder} has another generator config ({', '.join(changed)} differ)")
+    state = parent.state_dict()
+    unet.load_state_dict(state)
+    ema.model.load_state_dict(state)
+
+
 def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, train_config: TrainConfig,
           progress: Progress | None = None) -> dict[str, Any]:
     """Train (or resume training) the generator on clean aligned crops; see the module docstring.
@@ -216,6 +246,8 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
     generator = torch.Generator(device).manual_seed(tc.seed)
     ckpt = out_dir / "checkpoint"
     step, curve = _load_checkpoint(ckpt, unet, ema, optimizer, lr_schedule, generator, fingerprint)
+    if step == 0 and tc.init_from:  # a fresh run fine-tuning a parent; a resumed run has its own weights
+        _init_weights(unet, ema, Path(tc.init_from), gc)
     start_step = step
     meta = {"fingerprint": fingerprint, "generator": gc.to_dict(), "train": asdict(tc),
             "images": len(clean_images)}
@@ -288,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mixed-precision", default=TrainConfig.mixed_precision,
                         choices=("auto", "bf16", "no"))
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--warmup", type=int, default=TrainConfig.warmup)
+    parser.add_argument("--init-from", default=None,
+                        help="a saved generator folder (e.g. a version's files) to fine-tune from")
     args = parser.parse_args(argv)
 
     with np.load(args.data) as data:
@@ -295,7 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     gc = GeneratorConfig(image_size=args.image_size, prediction_type=args.prediction_type)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes,
                      variants=args.variants, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
-                     device=args.device, mixed_precision=args.mixed_precision, seed=args.seed)
+                     device=args.device, mixed_precision=args.mixed_precision, seed=args.seed,
+                     warmup=args.warmup, init_from=args.init_from)
     params = sum(p.numel() for p in build_unet(gc).parameters())
     print(f"{len(images)} images {images.shape[1]}×{images.shape[2]} → {gc.image_size} px, "
           f"device {resolve_device(tc.device)}, {params:,} params", flush=True)

@@ -19,7 +19,7 @@ _EXPORTS = {
         "images_features", "kid_from_features", "reference_features",
     ),
     "monitoring.ml.lpips_metric": ("LpipsMetric",),
-    "monitoring.ml.identity": ("identity_distances", "verification_rate"),
+    "monitoring.ml.identity": ("identity_distances", "mean_identity_distance", "verification_rate"),
     "monitoring.ml.stats": ("bootstrap_interval",),
     "monitoring.ml.fairness": ("MIN_GROUP_N", "group_report"),
     "monitoring.ml.diversity": ("lpips_diversity",),
@@ -46,6 +46,7 @@ __all__ = [
     "load_numpy_pickle",
     "lpips_backbone_path",
     "lpips_diversity",
+    "mean_identity_distance",
     "reference_features",
     "verification_rate",
 ]
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
         kid_from_features,
         reference_features,
     )
-    from monitoring.ml.identity import identity_distances, verification_rate
+    from monitoring.ml.identity import identity_distances, mean_identity_distance, verification_rate
     from monitoring.ml.lpips_metric import LpipsMetric
     from monitoring.ml.stats import bootstrap_interval
     from monitoring.ml.values import MetricValue

@@ -38,8 +38,20 @@ def identity_distances(sources: Sequence[np.ndarray], outputs: Sequence[np.ndarr
     return distances
 
 
+def mean_identity_distance(distances: Sequence[float | None], *, name: str = "identity_distance"
+                           ) -> MetricValue:
+    """Mean distance over the pairs where both faces were found (``n`` counts those), with a
+    bootstrap 95 % interval; unavailable when no pair had both faces."""
+    found = [d for d in distances if d is not None]
+    if not found:
+        return MetricValue.missing(name, "no face found in any pair", 0, IDENTITY_EXTRACTOR)
+    return MetricValue(name=name, value=float(np.mean(found)), n=len(found), extractor=IDENTITY_EXTRACTOR,
+                       interval=bootstrap_interval(found) if len(found) > 1 else None)
+
+
 def verification_rate(distances: Sequence[float | None], threshold: float = SAME_PERSON_THRESHOLD,
-                      *, n_boot: int = 1000, seed: int = 0) -> MetricValue:
+                      *, n_boot: int = 1000, seed: int = 0, name: str = "identity_verification_rate"
+                      ) -> MetricValue:
     """Share of pairs verified as the same person (distance < ``threshold``), with a bootstrap 95 % interval.
 
     Every pair counts in the denominator: a pair with ``None`` (no face found in the source or the
@@ -48,7 +60,6 @@ def verification_rate(distances: Sequence[float | None], threshold: float = SAME
     dropping those pairs would flatter the generator. ``n`` is the number of pairs. No pairs:
     unavailable.
     """
-    name = "identity_verification_rate"
     extractor = f"{IDENTITY_EXTRACTOR}, threshold {threshold}"
     if len(distances) == 0:
         return MetricValue.missing(name, "no pairs to verify", 0, extractor)

@@ -87,3 +87,29 @@ def test_generate_form_errors_are_messages(client_for, headshot):
                            follow=True)
     assert b"candidates" in response.content
     assert b"less than or equal to 16" in response.content
+
+
+def test_training_form_on_the_generator_page(client_for, headshot):
+    from generation.models import GeneratorVersion
+    from hfplatform.jobs.models import Job
+
+    auditor = client_for("auditor")  # one test client: log in as the auditor first
+    assert b"generator-training-form" not in auditor.get("/generator/").content
+    engineer = client_for("ml_engineer")
+    assert b"generator-training-form" in engineer.get("/generator/").content
+    # A parent of another prediction type is refused on the form; nothing is queued.
+    refused = engineer.post("/generator/trainings/", {
+        "name": "tiny-b", "parent": "tiny-a", "steps": "5", "batch_size": "2", "seed": "0",
+        "prediction_type": "epsilon"})
+    assert refused.status_code == 200
+    assert b"the parent&#x27;s is &#x27;v_prediction&#x27;" in refused.content
+    assert not Job.objects.filter(kind="generator_training").exists()
+    started = engineer.post("/generator/trainings/", {
+        "name": "tiny-b", "parent": "tiny-a", "steps": "5", "batch_size": "2", "seed": "0"})
+    job = Job.objects.get(kind="generator_training")
+    assert started.status_code == 302
+    assert started["Location"] == f"/jobs/{job.pk}/"
+    assert job.params["parent"] == "tiny-a"
+    assert job.params["prediction_type"] == "v_prediction"  # the parent's, not the default
+    assert job.started_by == engineer.user
+    assert not GeneratorVersion.objects.filter(name="tiny-b").exists()  # registered when it is done

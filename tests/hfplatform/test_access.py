@@ -20,6 +20,7 @@ PAGES = [
     ("get", "/subjects/", {E, ADM}, 200, 403, 302),
     ("post", "/subjects/", {E, ADM}, 200, 403, 302),  # 200: the form comes back with its errors
     ("get", "/generator/", {E, A, ADM}, 200, 403, 302),
+    ("post", "/generator/trainings/", {E, ADM}, 200, 403, 302),  # the page with the form's errors
     ("get", "/admin/", {ADM}, 200, 302, 302),
     ("get", "/review/", EVERYONE, 200, None, 302),
     ("get", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),

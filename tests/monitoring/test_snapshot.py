@@ -42,7 +42,7 @@ def test_snapshot_computes_every_figure_with_n_and_interval(version, engineer, s
         assert figures[name]["small_n"] is True
         assert "inception" in figures[name]["extractor"].lower()
     assert any("KID" in note for note in snapshot.notes)
-    for name in ("lpips_likeness", "identity_verification_rate"):
+    for name in ("lpips_likeness", "identity_verification_rate", "identity_verification_rate_to_portrait"):
         figure = figures[name]
         assert figure["n"] == images
         assert figure["extractor"]
@@ -57,6 +57,10 @@ def test_snapshot_computes_every_figure_with_n_and_interval(version, engineer, s
     assert len(snapshot.per_image) == images
     report = snapshot.fairness["skin_tone"]["identity_verified"]
     assert report["overall"]["n"] == images
+    assert snapshot.fairness["skin_tone"]["identity_verified_to_portrait"]["overall"]["n"] == images
+    # The untrained generator's noise is nobody: not verified against the input nor the portrait.
+    assert {row["identity_verified_to_portrait"] for row in snapshot.per_image} == {0.0}
+    assert "dlib" in figures["identity_distance_to_portrait"]["extractor"]
     assert "rejection_rate" in snapshot.fairness["pipeline"]
     kid_alert = next(a for a in snapshot.alerts if a["rule"] == "kid_worse_than_active_by")
     assert kid_alert["threshold"] == 0.01

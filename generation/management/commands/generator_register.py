@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generation.generator_services import generator_sample_grid, generator_version_register
 from generation.models import GeneratorVersion
+from generation.selectors import generator_version_get
 from hfplatform.errors import ApplicationError
 
 
@@ -19,15 +20,17 @@ class Command(BaseCommand):
         parser.add_argument("--if-missing", action="store_true",
                             help="Do nothing when a version of that name exists.")
         parser.add_argument("--notes", default="")
+        parser.add_argument("--parent", default=None, help="The version it was fine-tuned from.")
 
     def handle(self, *args, files_dir: str, name: str, activate: bool, if_missing: bool,
-               notes: str, **options) -> None:
+               notes: str, parent: str | None = None, **options) -> None:
         if if_missing and GeneratorVersion.objects.filter(name=name).exists():
             self.stdout.write(f"Generator {name} is already registered.")
             return
         try:
+            parent_version = generator_version_get(name=parent) if parent else None
             version = generator_version_register(name=name, files_dir=files_dir, activate=activate,
-                                                 notes=notes)
+                                                 notes=notes, parent=parent_version)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         try:

@@ -8,15 +8,19 @@ from generation.report_services import generator_report
 from generation.selectors import generator_version_get
 from hfplatform.errors import ApplicationError
 
-COLUMNS = [("fid", "FID", "{:.1f}"), ("kid", "KID", "{:.4f}"), ("lpips_to_clean", "LPIPS→clean", "{:.3f}"),
-           ("identity_distance", "identity dist", "{:.3f}"), ("verified_share", "verified", "{:.0%}")]
+COLUMNS = [("fid", "FID", "{:.1f}", 8), ("kid", "KID", "{:.4f}", 8),
+           ("lpips_to_clean", "LPIPS→clean", "{:.3f}", 22),
+           ("identity_distance", "id dist→input", "{:.3f}", 14),
+           ("verified_share", "verified→input", "{:.0%}", 16),
+           ("identity_distance_to_portrait", "id dist→person", "{:.3f}", 15),
+           ("verified_as_person", "verified→person", "{:.0%}", 17)]
 
 
-def _cell(metric: dict, fmt: str) -> str:
+def _cell(metric: dict, fmt: str, interval: bool = True) -> str:
     if metric.get("value") is None:
         return "unavailable"
     text = fmt.format(metric["value"])
-    if metric.get("interval"):
+    if interval and metric.get("interval"):
         low, high = metric["interval"]
         text += f" [{fmt.format(low)}–{fmt.format(high)}]"
     return text
@@ -24,7 +28,8 @@ def _cell(metric: dict, fmt: str) -> str:
 
 class Command(BaseCommand):
     help = ("Print FID/KID (vs held-out portraits), LPIPS to the clean original, identity distance "
-            "and verification share for casual inputs, generated headshots and the SDEdit baseline.")
+            "and verification share (against the input and the person's portrait) for casual inputs, "
+            "generated headshots and the SDEdit baseline, and whether the targets are met.")
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # `--version V` names the generator here; it replaces Django's own --version flag.
@@ -54,11 +59,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Generator {figures['version']} on {figures['people']} held-out people "
                           f"({figures['image_size']} px, {figures['steps']} steps, "
                           f"guidance {figures['guidance']:g})")
-        header = f"{'':<16}" + "".join(f"{title:>24}" for _, title, _ in COLUMNS)
+        header = f"{'':<16}" + "".join(f"{title:>{width}}" for _, title, _, width in COLUMNS)
         self.stdout.write(header)
         for row_name, row in figures["rows"].items():
-            cells = "".join(f"{_cell(row[key], fmt):>24}" for key, _, fmt in COLUMNS)
+            cells = "".join(f"{_cell(row[key], fmt, key == 'lpips_to_clean'):>{width}}"
+                            for key, _, fmt, width in COLUMNS)
             self.stdout.write(f"{row_name:<16}{cells}")
+        for key in ("verified_share", "verified_as_person"):
+            cells = [f"{name} {_cell(row[key], '{:.0%}')}" for name, row in figures["rows"].items()]
+            self.stdout.write(f"{key} [95% CI]: " + "; ".join(cells))
+        self.stdout.write("Targets (generated row):")
+        for target in figures["targets"]:
+            mark = {True: "met", False: "NOT met", None: "unmeasured"}[target["met"]]
+            value = "—" if target["value"] is None else f"{target['value']:.4g}"
+            goal = "—" if target["goal"] is None else f"{target['goal']:.4g}"
+            note = f" ({target['note']})" if target.get("note") else ""
+            self.stdout.write(f"  {target['target']}: {value} vs {goal}: {mark}{note}")
         reasons = {m["unavailable"] for row in figures["rows"].values() for m in row.values()
                    if m.get("unavailable")}
         for reason in sorted(reasons):

@@ -25,9 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--steps", type=int, default=2000)
         parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
         parser.add_argument("--batch-size", type=int, default=32)
-        parser.add_argument("--image-size", type=int, default=64)
-        parser.add_argument("--prediction-type", default="sample",
-                            choices=["epsilon", "v_prediction", "sample"])
+        parser.add_argument("--image-size", type=int, default=None, help="64 unless fine-tuning.")
+        parser.add_argument("--prediction-type", default=None, choices=["epsilon", "v_prediction", "sample"],
+                            help="sample unless fine-tuning.")
+        parser.add_argument("--parent", default=None,
+                            help="Fine-tune this version (its weights, config and held-out people).")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--activate", action="store_true")
 
@@ -39,7 +41,7 @@ class Command(BaseCommand):
                 started_by=None, name=o["name"], steps=o["steps"], minutes=o["minutes"],
                 batch_size=o["batch_size"], image_size=o["image_size"],
                 prediction_type=o["prediction_type"], seed=o["seed"], activate=o["activate"],
-                enqueue=False)
+                parent=o["parent"], enqueue=False)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Training job {job.pk} (follow it at /jobs/{job.pk}/ too)")

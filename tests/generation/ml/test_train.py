@@ -15,7 +15,14 @@ import torch
 from safetensors.torch import load_file
 
 from generation.ml.generator import GeneratorConfig, load_generator, sample, to_tensor
-from generation.ml.train import TrainConfig, dataset_fingerprint, make_pairs, split_by_identity, train
+from generation.ml.train import (
+    TrainConfig,
+    dataset_fingerprint,
+    make_pairs,
+    split_by_identity,
+    split_keeping_heldout,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = GeneratorConfig(image_size=32, block_out_channels=(32, 64), layers_per_block=1,
@@ -103,6 +110,36 @@ def test_max_minutes_stops_cleanly_with_a_final_model(tmp_path, faces):
     assert (done["final"] / "unet" / "diffusion_pytorch_model.safetensors").is_file()
 
 
+def test_fine_tuning_starts_from_a_parent_generator(tmp_path, faces):
+    parent = train(faces, tmp_path / "parent", TINY, quick(steps=3))
+    parent_weights = load_generator(parent["final"])[0].state_dict()
+    # No steps: the child is exactly its parent.
+    untouched = train(faces, tmp_path / "same", TINY, quick(steps=0, init_from=str(parent["final"])))
+    for key, value in load_generator(untouched["final"])[0].state_dict().items():
+        assert torch.equal(value, parent_weights[key]), key
+    child = train(faces, tmp_path / "child", TINY, quick(steps=2, init_from=str(parent["final"])))
+    fresh = train(faces, tmp_path / "fresh", TINY, quick(steps=2, seed=1))  # another initialisation
+    child_weights = load_generator(child["final"])[0].state_dict()
+    fresh_weights = load_generator(fresh["final"])[0].state_dict()
+    # Two steps move the child a little from its parent, and far less than a fresh start is from it.
+    def gap(a, b):
+        return sum(float((a[k] - b[k]).abs().sum()) for k in a)
+    assert 0 < gap(child_weights, parent_weights) < gap(fresh_weights, parent_weights) / 10
+    meta = json.loads((tmp_path / "child" / "checkpoint" / "meta.json").read_text())
+    assert meta["train"]["init_from"] == str(parent["final"])
+    # A resumed fine-tuning run continues from its own checkpoint, not from the parent again.
+    resumed = train(faces, tmp_path / "child", TINY, quick(steps=3, init_from=str(parent["final"])))
+    assert resumed["start_step"] == 2
+
+
+def test_fine_tuning_refuses_a_parent_of_another_architecture(tmp_path, faces):
+    parent = train(faces, tmp_path / "parent", TINY, quick(steps=1))
+    other = GeneratorConfig(image_size=32, block_out_channels=(32, 32), layers_per_block=1,
+                            attention_resolutions=(16,), norm_num_groups=8)
+    with pytest.raises(ValueError, match="block_out_channels"):
+        train(faces, tmp_path / "child", other, quick(steps=1, init_from=str(parent["final"])))
+
+
 def test_checkpoint_of_other_data_is_refused(tmp_path, faces):
     train(faces, tmp_path, TINY, quick(steps=1))
     with pytest.raises(ValueError, match="other data"):
@@ -164,3 +201,16 @@ def test_cli_trains_without_django(tmp_path, faces):
     assert f"final checkpoint: {tmp_path / 'run' / 'final'}" in done.stdout
     assert "django" not in done.stderr.lower()
     assert load_generator(tmp_path / "run" / "final")[3]["steps"] == 2
+
+
+def test_a_decided_split_also_holds_out_the_same_person_stored_again():
+    emb = np.zeros((4, 128))
+    emb[1, 0] = 0.3  # photo 1 is photo 0's person again (closer than 0.5)
+    emb[2, 0] = 2.0  # photos 2 and 3: other people
+    emb[3, 1] = 2.0
+    train_idx, held_idx = split_keeping_heldout(emb, np.array([True, False, False, False]))
+    assert held_idx.tolist() == [0, 1]
+    assert train_idx.tolist() == [2, 3]
+    nothing_held = split_keeping_heldout(emb, np.zeros(4, dtype=bool))
+    assert nothing_held[0].tolist() == [0, 1, 2, 3]
+    assert nothing_held[1].tolist() == []

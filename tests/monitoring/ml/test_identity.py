@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from generation.ml import SAME_PERSON_THRESHOLD, FaceAnalyzer, corpus_photo
-from monitoring.ml.identity import identity_distances, verification_rate
+from monitoring.ml.identity import identity_distances, mean_identity_distance, verification_rate
 from tests.monitoring.ml.helpers import GOOD, OTHER, blur, decode, jpeg
 
 
@@ -45,3 +45,19 @@ def test_verification_rate_of_nothing_is_unavailable():
     assert empty.value is None
     assert empty.unavailable == "unavailable: no pairs to verify"
     assert empty.to_json()["n"] == 0
+
+
+def test_mean_identity_distance_skips_pairs_without_a_face():
+    mean = mean_identity_distance([0.2, None, 0.4, 0.6], name="identity_distance_to_portrait")
+    assert mean.name == "identity_distance_to_portrait"
+    assert mean.value == pytest.approx(0.4)
+    assert mean.n == 3  # the pair without a face is not a distance
+    low, high = mean.interval
+    assert 0.2 <= low <= 0.4 <= high <= 0.6
+    assert "dlib" in mean.extractor
+    assert mean_identity_distance([0.3]).interval is None
+    nothing = mean_identity_distance([None, None])
+    assert nothing.value is None
+    assert nothing.unavailable == "unavailable: no face found in any pair"
+    assert verification_rate([0.1, 0.9], name="identity_verification_rate_to_portrait").name == (
+        "identity_verification_rate_to_portrait")
