@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -109,13 +110,37 @@ def make_scheduler(config: dict[str, Any], sampler: str = "ddpm"):
     raise ValueError(f"sampler must be one of {SAMPLERS}, not {sampler!r}")
 
 
+def predicted_clean(scheduler: DDPMScheduler, noisy: torch.Tensor, pred: torch.Tensor,
+                    t: torch.Tensor) -> torch.Tensor:
+    """The clean image implied by the UNet's output ``pred`` at timesteps ``t``, clipped to [-1, 1]."""
+    alpha_bar = scheduler.alphas_cumprod.to(noisy.device)[t].view(-1, 1, 1, 1).to(noisy.dtype)
+    a, s = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    kind = scheduler.config.prediction_type
+    if kind == "sample":
+        x0 = pred
+    elif kind == "v_prediction":
+        x0 = a * noisy - s * pred
+    elif kind == "epsilon":
+        x0 = (noisy - s * pred) / a.clamp(min=1e-3)
+    else:
+        raise ValueError(f"unknown prediction_type {kind!r}")
+    return x0.clamp(-1, 1)
+
+
+Perceptual = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
 def training_loss(unet: UNet2DModel, scheduler: DDPMScheduler, clean: torch.Tensor, casual: torch.Tensor,
-                  generator: torch.Generator | None = None, cond_dropout: float = 0.1) -> torch.Tensor:
+                  generator: torch.Generator | None = None, cond_dropout: float = 0.1,
+                  perceptual: Perceptual | None = None, perceptual_weight: float = 0.0) -> torch.Tensor:
     """Mean squared error of the UNet's prediction on one batch (a scalar tensor).
 
     ``clean`` and ``casual`` are B×3×H×W in [-1, 1]. Noise, timesteps and the condition-dropout mask
     are drawn from ``generator`` (which must live on ``clean``'s device), or torch's global RNG.
-    The target follows ``scheduler.config.prediction_type``.
+    The target follows ``scheduler.config.prediction_type``. With ``perceptual`` (a differentiable
+    distance per image pair, e.g. LPIPS) and a positive ``perceptual_weight``, the loss adds
+    ``weight · mean perceptual(predicted clean image, clean)``: plain MSE regresses to the blurry mean
+    of the plausible faces, and eyes and mouths are what a face embedding reads.
     """
     b, device = clean.shape[0], clean.device
     noise = torch.randn(clean.shape, generator=generator, device=device, dtype=clean.dtype)
@@ -133,7 +158,11 @@ def training_loss(unet: UNet2DModel, scheduler: DDPMScheduler, clean: torch.Tens
         target = clean
     else:
         raise ValueError(f"unknown prediction_type {kind!r}")
-    return F.mse_loss(pred.float(), target.float())
+    loss = F.mse_loss(pred.float(), target.float())
+    if perceptual is not None and perceptual_weight > 0:
+        x0 = predicted_clean(scheduler, noisy.float(), pred.float(), t)
+        loss = loss + perceptual_weight * perceptual(x0, clean.float()).mean()
+    return loss
 
 
 def initial_noise(seeds: list[int], shape: tuple[int, int, int], device: torch.device | str = "cpu"

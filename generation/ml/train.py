@@ -41,6 +41,7 @@ from generation.ml.degrade import DEGRADE_VERSION, degrade
 from generation.ml.generator import (
     EMA,
     GeneratorConfig,
+    Perceptual,
     build_unet,
     load_generator,
     make_scheduler,
@@ -72,6 +73,7 @@ class TrainConfig:
     flip: bool = True  # random horizontal flips (same for both images of a pair)
     log_every: int = 50  # steps between loss-curve points and progress calls
     init_from: str | None = None  # a saved generator folder to start from (fine-tuning a parent version)
+    perceptual_weight: float = 0.0  # weight of the perceptual term (LPIPS of the predicted clean image)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -219,14 +221,18 @@ def _init_weights(unet, ema: EMA, folder: Path, gen_config: GeneratorConfig) -> 
 
 
 def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, train_config: TrainConfig,
-          progress: Progress | None = None) -> dict[str, Any]:
+          progress: Progress | None = None, perceptual: Perceptual | None = None) -> dict[str, Any]:
     """Train (or resume training) the generator on clean aligned crops; see the module docstring.
 
     ``progress(step, total_steps, mean_loss)`` is called every ``log_every`` steps and may raise to stop.
+    ``perceptual`` (a differentiable distance per image pair, e.g. ``LpipsMetric.differentiable``) is
+    required when ``train_config.perceptual_weight`` is positive; see ``training_loss``.
     Returns ``steps`` (done in total), ``start_step``, ``loss_curve`` [(step, mean loss)],
     ``seconds_per_step`` (this call), ``stopped`` ("steps" or "time"), ``checkpoint`` and ``final`` paths.
     """
     gc, tc, out_dir = gen_config, train_config, Path(out_dir)
+    if tc.perceptual_weight > 0 and perceptual is None:
+        raise ValueError("perceptual_weight > 0 needs a perceptual distance (e.g. LPIPS)")
     device = resolve_device(tc.device)
     amp = tc.mixed_precision == "bf16" or (tc.mixed_precision == "auto" and device.type == "cuda")
     torch.manual_seed(tc.seed)
@@ -271,7 +277,8 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
             flip = (torch.rand(tc.batch_size, generator=generator, device=device) < 0.5).view(-1, 1, 1, 1)
             x0, xc = torch.where(flip, x0.flip(3), x0), torch.where(flip, xc.flip(3), xc)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss = training_loss(unet, noise_schedule, x0, xc, generator, gc.cond_dropout)
+            loss = training_loss(unet, noise_schedule, x0, xc, generator, gc.cond_dropout,
+                                 perceptual, tc.perceptual_weight)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), tc.grad_clip)
         optimizer.step()
@@ -323,7 +330,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=TrainConfig.warmup)
     parser.add_argument("--init-from", default=None,
                         help="a saved generator folder (e.g. a version's files) to fine-tune from")
+    parser.add_argument("--perceptual-weight", type=float, default=TrainConfig.perceptual_weight,
+                        help="add this weight × LPIPS (AlexNet) of the predicted clean image to the loss")
+    parser.add_argument("--torch-home", type=Path, default=Path(os.environ.get("TORCH_HOME", "var/torch")),
+                        help="folder holding the LPIPS AlexNet weights (python -m monitoring.ml.weights)")
     args = parser.parse_args(argv)
+    if args.perceptual_weight < 0:
+        parser.error("--perceptual-weight must be >= 0")
 
     with np.load(args.data) as data:
         images = data["images"]
@@ -331,7 +344,16 @@ def main(argv: list[str] | None = None) -> None:
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes,
                      variants=args.variants, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
                      device=args.device, mixed_precision=args.mixed_precision, seed=args.seed,
-                     warmup=args.warmup, init_from=args.init_from)
+                     warmup=args.warmup, init_from=args.init_from, perceptual_weight=args.perceptual_weight)
+    perceptual = None
+    if tc.perceptual_weight > 0:
+        from monitoring.ml.lpips_metric import LpipsMetric  # plain PyTorch too; only needed for this term
+        from monitoring.ml.weights import WeightsUnavailable
+
+        try:
+            perceptual = LpipsMetric(args.torch_home, device=resolve_device(tc.device)).differentiable
+        except WeightsUnavailable as exc:
+            parser.error(f"--perceptual-weight needs LPIPS: {exc}")
     params = sum(p.numel() for p in build_unet(gc).parameters())
     print(f"{len(images)} images {images.shape[1]}×{images.shape[2]} → {gc.image_size} px, "
           f"device {resolve_device(tc.device)}, {params:,} params", flush=True)
@@ -343,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"step {step}/{total} loss {loss:.4f}{rate}", flush=True)
         last[:] = [now, step]
 
-    result = train(images, args.out, gc, tc, report)
+    result = train(images, args.out, gc, tc, report, perceptual)
     print(f"done: {result['steps']} steps ({result['stopped']}), {result['seconds_per_step']:.3f} s/step "
           f"on {result['device']}")
     print(f"final checkpoint: {result['final']}")

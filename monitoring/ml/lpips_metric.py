@@ -72,7 +72,7 @@ class LpipsMetric:
         if not torch.equal(model.net.slice1[0].weight.detach(), expected):
             raise WeightsUnavailable(f"LPIPS trunk does not hold the weights of {backbone}")
         self.backbone = backbone
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).eval().requires_grad_(False)
 
     @property
     def name(self) -> str:
@@ -95,6 +95,16 @@ class LpipsMetric:
         with torch.no_grad():
             out = self.model(a.to(self.device, torch.float32), b.to(self.device, torch.float32))
         return out.reshape(a.shape[0]).cpu()
+
+    def differentiable(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """LPIPS per pair with gradients flowing to the inputs (a training loss; the network stays frozen).
+
+        ``a`` and ``b`` are B×3×H×W in [-1, 1] on ``self.device``; returns a B-vector on that device.
+        """
+        if a.shape != b.shape or a.ndim != 4 or a.shape[1] != 3:
+            raise ValueError(
+                f"expected two B×3×H×W tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        return self.model(a, b).reshape(a.shape[0])
 
     def lpips_images(self, a_list: Sequence[np.ndarray], b_list: Sequence[np.ndarray], batch_size: int = 32,
                      size: int | None = None) -> np.ndarray:

@@ -18,6 +18,7 @@ from generation.ml.generator import (
     build_unet,
     load_generator,
     make_scheduler,
+    predicted_clean,
     sample,
     save_generator,
     scheduler_config,
@@ -95,6 +96,49 @@ def test_training_loss_repeats_with_the_same_generator(pairs, unet):
     c = training_loss(unet, scheduler, clean, casual, torch.Generator().manual_seed(4))
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("prediction_type", PREDICTION_TYPES)
+def test_predicted_clean_inverts_each_target(pairs, prediction_type):
+    """Given the exact target as the UNet's output, the implied clean image is the clean image."""
+    clean, _ = pairs
+    scheduler = make_scheduler(scheduler_config(GeneratorConfig(**TINY, prediction_type=prediction_type)))
+    noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    t = torch.tensor([0, 250, 500, 900])
+    noisy = scheduler.add_noise(clean, noise, t)
+    target = {"epsilon": noise, "v_prediction": scheduler.get_velocity(clean, noise, t), "sample": clean}
+    x0 = predicted_clean(scheduler, noisy, target[prediction_type], t)
+    assert torch.allclose(x0, clean, atol=1e-3)
+    wrong = predicted_clean(scheduler, noisy, torch.zeros_like(clean), t)
+    assert (wrong - clean).abs().mean() > 0.05
+
+
+def test_perceptual_term_is_added_to_the_loss_and_reaches_the_unet(pairs, unet):
+    """The perceptual distance sees the predicted clean image and the target; its gradient trains the UNet."""
+    clean, casual = pairs
+    scheduler = make_scheduler(scheduler_config(GeneratorConfig(**TINY, prediction_type="sample")), "ddpm")
+    seen = []
+
+    def distance(a, b):  # mean absolute error per image: a simple differentiable distance
+        seen.append((a, b))
+        return (a - b).abs().flatten(1).mean(1)
+
+    plain = training_loss(unet, scheduler, clean, casual, torch.Generator().manual_seed(6))
+    with_term = training_loss(unet, scheduler, clean, casual, torch.Generator().manual_seed(6),
+                              perceptual=distance, perceptual_weight=2.0)
+    (predicted, target), = seen
+    assert torch.equal(target, clean)
+    assert predicted.shape == clean.shape
+    assert float(predicted.min()) >= -1
+    assert float(predicted.max()) <= 1
+    assert torch.allclose(with_term, plain + 2.0 * distance(predicted, clean).mean())
+    assert torch.equal(training_loss(unet, scheduler, clean, casual, torch.Generator().manual_seed(6),
+                                     perceptual=distance, perceptual_weight=0.0), plain)
+    with_term.backward()
+    grad_with = unet.conv_out.weight.grad.clone()
+    unet.zero_grad()
+    training_loss(unet, scheduler, clean, casual, torch.Generator().manual_seed(6)).backward()
+    assert not torch.allclose(grad_with, unet.conv_out.weight.grad)
 
 
 def test_condition_dropout_zeroes_the_condition(pairs, unet):

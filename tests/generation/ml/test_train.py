@@ -23,6 +23,7 @@ from generation.ml.train import (
     split_keeping_heldout,
     train,
 )
+from tests.monitoring.ml.helpers import TORCH_HOME
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = GeneratorConfig(image_size=32, block_out_channels=(32, 64), layers_per_block=1,
@@ -140,6 +141,28 @@ def test_fine_tuning_refuses_a_parent_of_another_architecture(tmp_path, faces):
         train(faces, tmp_path / "child", other, quick(steps=1, init_from=str(parent["final"])))
 
 
+def test_perceptual_weight_needs_a_distance_and_changes_the_training(tmp_path, faces):
+    with pytest.raises(ValueError, match="perceptual distance"):
+        train(faces, tmp_path / "none", TINY, quick(steps=1, perceptual_weight=0.5))
+    calls = []
+
+    def distance(a, b):
+        calls.append(a.shape)
+        return (a - b).abs().flatten(1).mean(1)
+
+    plain = train(faces, tmp_path / "plain", TINY, quick(steps=2))
+    perceptual = train(faces, tmp_path / "perceptual", TINY, quick(steps=2, perceptual_weight=0.5),
+                       perceptual=distance)
+    assert len(calls) == 2
+    assert calls[0][0] == 4  # one batch per step
+    assert perceptual["loss_curve"][-1][1] > plain["loss_curve"][-1][1]  # the term is in the logged loss
+    meta = json.loads((tmp_path / "perceptual" / "checkpoint" / "meta.json").read_text())
+    assert meta["train"]["perceptual_weight"] == 0.5
+    a = load_generator(plain["final"])[0].state_dict()
+    b = load_generator(perceptual["final"])[0].state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
 def test_checkpoint_of_other_data_is_refused(tmp_path, faces):
     train(faces, tmp_path, TINY, quick(steps=1))
     with pytest.raises(ValueError, match="other data"):
@@ -201,6 +224,29 @@ def test_cli_trains_without_django(tmp_path, faces):
     assert f"final checkpoint: {tmp_path / 'run' / 'final'}" in done.stdout
     assert "django" not in done.stderr.lower()
     assert load_generator(tmp_path / "run" / "final")[3]["steps"] == 2
+
+
+def test_cli_perceptual_weight_uses_lpips_or_says_why_not(tmp_path, faces):
+    np.savez(tmp_path / "crops.npz", images=faces)
+
+    def run(torch_home: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "generation.ml.train", "--data", str(tmp_path / "crops.npz"),
+             "--out", str(tmp_path / torch_home.name), "--steps", "1", "--batch-size", "2",
+             "--image-size", "32", "--variants", "1", "--device", "cpu", "--log-every", "1",
+             "--perceptual-weight", "0.2", "--torch-home", str(torch_home)],
+            cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+            env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+
+    missing = run(tmp_path / "empty")
+    assert missing.returncode == 2
+    assert "--perceptual-weight needs LPIPS" in missing.stderr
+    assert "alexnet" in missing.stderr.lower()
+    done = run(TORCH_HOME)
+    assert done.returncode == 0, done.stderr
+    assert "step 1/1 loss" in done.stdout
+    assert load_generator(tmp_path / TORCH_HOME.name / "final")[3]["train"]["perceptual_weight"] == 0.2
 
 
 def test_a_decided_split_also_holds_out_the_same_person_stored_again():

@@ -55,6 +55,19 @@ def test_matches_a_direct_lpips_call(lpips_metric, photos, monkeypatch):
     assert np.allclose(images, expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_differentiable_matches_the_metric_and_passes_gradients(lpips_metric, photos):
+    a = as_tensor(list(photos[:2])).requires_grad_(True)
+    b = as_tensor([jpeg(p, 10) for p in photos[:2]])
+    values = lpips_metric.differentiable(a, b)
+    assert torch.allclose(values.detach().cpu(), lpips_metric(a.detach(), b), rtol=1e-5, atol=1e-6)
+    values.sum().backward()
+    assert a.grad is not None
+    assert float(a.grad.abs().sum()) > 0
+    assert not any(p.requires_grad for p in lpips_metric.model.parameters())  # the network stays frozen
+    with pytest.raises(ValueError, match="B×3×H×W"):
+        lpips_metric.differentiable(a[:1], b)
+
+
 def test_pairs_of_other_sizes_are_resized(lpips_metric, photos):
     small = np.asarray(photos[1][::2, ::2])  # 89×109
     values = lpips_metric.lpips_images([photos[0], photos[1]], [photos[0][:, ::-1].copy(), small])
