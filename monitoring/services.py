@@ -254,8 +254,9 @@ def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
     from monitoring.ml import (
         MetricValue,
         bootstrap_interval,
+        embedding_pair_distances,
+        face_embeddings,
         fid_kid,
-        identity_distances,
         mean_identity_distance,
         verification_rate,
     )
@@ -321,19 +322,21 @@ def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
 
     # Against the casual input (what production has) and against the person's own clean portrait
     # (who they are: the input's degradations do not count against the output).
-    references = {"to_input": [big(x) for x in casual], "to_portrait": [big(x) for x in clean]}
     names = {"to_input": ("identity_distance", "identity_verification_rate", "identity_verified"),
              "to_portrait": ("identity_distance_to_portrait", "identity_verification_rate_to_portrait",
                              "identity_verified_to_portrait")}
-    bigs = [big(x) for x in outputs]
+    try:  # each image embedded once; a person's references are shared by their candidates
+        references = {"to_input": face_embeddings([big(x) for x in casual]),
+                      "to_portrait": face_embeddings([big(x) for x in clean])}
+        embedded = face_embeddings([big(x) for x in outputs])
+    except Exception as exc:  # dlib model files missing or broken
+        references, reason = {}, f"identity model unavailable: {exc}"
     for reference, (distance_name, rate_name, row_name) in names.items():
-        try:
-            distances = identity_distances([references[reference][o] for o in owner], bigs)
-        except Exception as exc:  # dlib model files missing or broken
-            reason = f"identity model unavailable: {exc}"
+        if reference not in references:
             figures[distance_name] = MetricValue.missing(distance_name, reason, len(outputs)).to_json()
             figures[rate_name] = MetricValue.missing(rate_name, reason, len(outputs)).to_json()
             continue
+        distances = embedding_pair_distances([references[reference][o] for o in owner], embedded)
         figures[distance_name] = mean_identity_distance(distances, name=distance_name).to_json()
         figures[rate_name] = verification_rate(distances, name=rate_name).to_json()
         for row, d in zip(per_image, distances, strict=True):

@@ -19,7 +19,10 @@ _EXPORTS = {
         "images_features", "kid_from_features", "reference_features",
     ),
     "monitoring.ml.lpips_metric": ("LpipsMetric",),
-    "monitoring.ml.identity": ("identity_distances", "mean_identity_distance", "verification_rate"),
+    "monitoring.ml.identity": (
+        "embedding_pair_distances", "face_embeddings", "identity_distances", "mean_identity_distance",
+        "verification_rate",
+    ),
     "monitoring.ml.stats": ("bootstrap_interval",),
     "monitoring.ml.fairness": ("MIN_GROUP_N", "group_report"),
     "monitoring.ml.diversity": ("lpips_diversity",),
@@ -34,7 +37,9 @@ __all__ = [
     "ReferenceStats",
     "WeightsUnavailable",
     "bootstrap_interval",
+    "embedding_pair_distances",
     "ensure_weights",
+    "face_embeddings",
     "fid_from_features",
     "fid_kid",
     "folder_features",
@@ -64,7 +69,13 @@ if TYPE_CHECKING:
         kid_from_features,
         reference_features,
     )
-    from monitoring.ml.identity import identity_distances, mean_identity_distance, verification_rate
+    from monitoring.ml.identity import (
+        embedding_pair_distances,
+        face_embeddings,
+        identity_distances,
+        mean_identity_distance,
+        verification_rate,
+    )
     from monitoring.ml.lpips_metric import LpipsMetric
     from monitoring.ml.stats import bootstrap_interval
     from monitoring.ml.values import MetricValue

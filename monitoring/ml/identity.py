@@ -21,6 +21,26 @@ IDENTITY_EXTRACTOR = (
 )
 
 
+def face_embeddings(images: Sequence[np.ndarray], analyzer: FaceAnalyzer | None = None
+                    ) -> list[np.ndarray | None]:
+    """The dlib 128-D embedding of the largest face in each HxWx3 uint8 RGB image; ``None`` without a face.
+
+    Embed each image once and compare with ``embedding_pair_distances`` when one image is compared with
+    several others (a reference with every candidate, an output with its input and its portrait).
+    """
+    analyzer = analyzer if analyzer is not None else FaceAnalyzer()
+    return [analyzer.analyze(np.asarray(image)).embedding for image in images]
+
+
+def embedding_pair_distances(sources: Sequence[np.ndarray | None], outputs: Sequence[np.ndarray | None]
+                             ) -> list[float | None]:
+    """Distance per (source, output) pair of embeddings; ``None`` where either has no face."""
+    if len(sources) != len(outputs):
+        raise ValueError(f"{len(sources)} sources but {len(outputs)} outputs")
+    return [None if a is None or b is None else embedding_distance(a, b)
+            for a, b in zip(sources, outputs, strict=True)]
+
+
 def identity_distances(sources: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
                        analyzer: FaceAnalyzer | None = None) -> list[float | None]:
     """Embedding distance per (source, output) pair of HxWx3 uint8 RGB images.
@@ -30,12 +50,7 @@ def identity_distances(sources: Sequence[np.ndarray], outputs: Sequence[np.ndarr
     if len(sources) != len(outputs):
         raise ValueError(f"{len(sources)} sources but {len(outputs)} outputs")
     analyzer = analyzer if analyzer is not None else FaceAnalyzer()
-    distances: list[float | None] = []
-    for source, output in zip(sources, outputs, strict=True):
-        a = analyzer.analyze(np.asarray(source)).embedding
-        b = analyzer.analyze(np.asarray(output)).embedding if a is not None else None
-        distances.append(None if a is None or b is None else embedding_distance(a, b))
-    return distances
+    return embedding_pair_distances(face_embeddings(sources, analyzer), face_embeddings(outputs, analyzer))
 
 
 def mean_identity_distance(distances: Sequence[float | None], *, name: str = "identity_distance"

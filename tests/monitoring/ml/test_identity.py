@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from generation.ml import SAME_PERSON_THRESHOLD, FaceAnalyzer, corpus_photo
-from monitoring.ml.identity import identity_distances, mean_identity_distance, verification_rate
+from monitoring.ml.identity import (
+    embedding_pair_distances,
+    face_embeddings,
+    identity_distances,
+    mean_identity_distance,
+    verification_rate,
+)
 from tests.monitoring.ml.helpers import GOOD, OTHER, blur, decode, jpeg
 
 
@@ -20,6 +26,23 @@ def test_same_person_close_other_person_far_no_face_none(wheel):
     assert different > SAME_PERSON_THRESHOLD
     assert no_face is None
     assert no_face_out is None
+
+
+def test_embedding_once_gives_the_same_distances(wheel):
+    """A reference embedded once and compared with several outputs matches pair-by-pair embedding."""
+    good, other = decode(corpus_photo(wheel, GOOD)), decode(corpus_photo(wheel, OTHER))
+    outputs = [jpeg(blur(good, 1), 60), other, np.full_like(good, 127)]
+    analyzer = FaceAnalyzer()
+    reference, = face_embeddings([good], analyzer)
+    embedded = face_embeddings(outputs, analyzer)
+    assert reference.shape == (128,)
+    assert embedded[2] is None  # no face
+    once = embedding_pair_distances([reference] * 3, embedded)
+    assert once == identity_distances([good] * 3, outputs, analyzer=analyzer)
+    assert once[0] < SAME_PERSON_THRESHOLD < once[1]
+    assert embedding_pair_distances([None], [reference]) == [None]
+    with pytest.raises(ValueError, match="1 sources but 2 outputs"):
+        embedding_pair_distances([reference], embedded[:2])
 
 
 def test_identity_distances_need_pairs():
