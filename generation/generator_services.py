@@ -165,16 +165,15 @@ def aligned_crop(photo: SourcePhoto, size: int) -> np.ndarray:
 def casual_input(*, photo: SourcePhoto, size: int) -> np.ndarray:
     """What the generator is given: the aligned crop of the subject's selfie. Corpus subjects
     have studio portraits, not selfies, so their largest crop is made casual by the seeded
-    degradations (the code that makes the training pairs, seeded by the photo id) and shrunk."""
+    degradations (the code that makes the training pairs, seeded by the photo id) and then aligned
+    again by its own landmarks, as the face pipeline aligns a real selfie (``simulated_selfie``)."""
     if photo.subject.source != SubjectSource.CORPUS:
         return aligned_crop(photo, size)
-    import cv2
-
-    from generation.ml.degrade import degrade
+    from generation.ml.selfie import simulated_selfie
 
     big = max(int(s) for s in photo.aligned_crops)
-    casual = degrade(aligned_crop(photo, big), seed=photo.pk)
-    return casual if big == size else cv2.resize(casual, (size, size), interpolation=cv2.INTER_AREA)
+    casual, _ = simulated_selfie(aligned_crop(photo, big), seed=photo.pk, size=size)
+    return casual
 
 
 def generation_job_create(
