@@ -12,8 +12,9 @@ DEMO_SUBJECTS ?= 8
 DEMO_PHOTOS ?= 24
 # The generator checkpoints that ship with the code, parents first (docs/generator.md says how each
 # was trained); GENERATOR is the one made active.
-SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/headshot-v2
-GENERATOR ?= generation/checkpoints/headshot-v2
+SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/headshot-v2 \
+	generation/checkpoints/headshot-v3
+GENERATOR ?= generation/checkpoints/headshot-v3
 
 .PHONY: run test install install-dev browser weights
 

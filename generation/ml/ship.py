@@ -80,8 +80,8 @@ def ship_generator(run: Path, out: Path, *, data: Path, parent: Path | None = No
 
     out.mkdir(parents=True)
     shutil.copytree(final / "scheduler", out / "scheduler")
-    unet = UNet2DModel.from_pretrained(final / "unet", low_cpu_mem_usage=False, torch_dtype=torch.float32)
-    unet.to(torch.float16).save_pretrained(out / "unet")
+    UNet2DModel.from_pretrained(final / "unet", low_cpu_mem_usage=False, torch_dtype=torch.float16
+                                ).save_pretrained(out / "unet")
     command = _relative_command(meta.get("command", ""), run, data)
     meta["command"] = command
     (out / "generator.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
