@@ -39,7 +39,9 @@ from safetensors.torch import load_file, save_file
 
 from generation.ml.degrade import DEGRADE_VERSION, degrade
 from generation.ml.generator import (
+    BETA_SCHEDULES,
     EMA,
+    PREDICTION_TYPES,
     GeneratorConfig,
     Perceptual,
     build_unet,
@@ -319,7 +321,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     parser.add_argument("--image-size", type=int, default=GeneratorConfig.image_size)
-    parser.add_argument("--prediction-type", default=GeneratorConfig.prediction_type)
+    parser.add_argument("--prediction-type", default=GeneratorConfig.prediction_type,
+                        choices=PREDICTION_TYPES)
+    parser.add_argument("--beta-schedule", default=GeneratorConfig.beta_schedule, choices=BETA_SCHEDULES,
+                        help="the noise schedule: cosine (squaredcos_cap_v2) or linear")
     parser.add_argument("--variants", type=int, default=TrainConfig.variants)
     parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every)
     parser.add_argument("--log-every", type=int, default=TrainConfig.log_every)
@@ -340,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with np.load(args.data) as data:
         images = data["images"]
-    gc = GeneratorConfig(image_size=args.image_size, prediction_type=args.prediction_type)
+    gc = GeneratorConfig(image_size=args.image_size, prediction_type=args.prediction_type,
+                         beta_schedule=args.beta_schedule)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes,
                      variants=args.variants, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
                      device=args.device, mixed_precision=args.mixed_precision, seed=args.seed,

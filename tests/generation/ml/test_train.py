@@ -215,11 +215,12 @@ def test_cli_trains_without_django(tmp_path, faces):
     done = subprocess.run(
         [sys.executable, "-m", "generation.ml.train", "--data", str(tmp_path / "crops.npz"),
          "--out", str(tmp_path / "run"), "--steps", "2", "--batch-size", "2", "--image-size", "32",
-         "--log-every", "1", "--variants", "1", "--device", "cpu"],
+         "--log-every", "1", "--variants", "1", "--device", "cpu", "--beta-schedule", "linear"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},  # no DJANGO_SETTINGS_MODULE
     )
     assert done.returncode == 0, done.stderr
+    assert load_generator(tmp_path / "run" / "final")[1].beta_schedule == "linear"
     assert "step 2/2 loss" in done.stdout
     assert f"final checkpoint: {tmp_path / 'run' / 'final'}" in done.stdout
     assert "django" not in done.stderr.lower()
