@@ -86,24 +86,11 @@ def generator_version_activate(*, version: GeneratorVersion) -> GeneratorVersion
     return version
 
 
-def _parent_from_files(path: Path) -> GeneratorVersion | None:
-    """The registered version a shipped checkpoint was fine-tuned from (``parent`` in its
-    ``dataset.json``), if that version is registered here."""
+def _dataset_info(path: Path) -> dict[str, Any]:
+    """``dataset.json`` beside a checkpoint trained elsewhere (``generation.ml.ship`` writes it):
+    its held-out people by corpus reference (stable across databases) and its parent's name."""
     info_file = path / "dataset.json"
-    if not info_file.exists():
-        return None
-    name = json.loads(info_file.read_text()).get("parent")
-    return GeneratorVersion.objects.filter(name=name).first() if name else None
-
-
-def _heldout_from_files(path: Path) -> list[Subject]:
-    """Held-out people of a generator trained elsewhere: ``dataset.json`` beside its files names
-    them by corpus reference (stable across databases)."""
-    info_file = path / "dataset.json"
-    if not info_file.exists():
-        return []
-    refs = json.loads(info_file.read_text()).get("heldout_refs", [])
-    return list(Subject.objects.filter(source=SubjectSource.CORPUS, source_ref__in=refs))
+    return json.loads(info_file.read_text()) if info_file.exists() else {}
 
 
 def generator_version_register(
@@ -118,10 +105,12 @@ def generator_version_register(
         raise Conflict(f"A generator named {name!r} already exists.", code="generator_exists")
     probe = GeneratorVersion(name=name, files_dir=str(files_dir))
     _, config, _, meta = generator_load(probe)
+    info = _dataset_info(generator_files(probe))
     if heldout is None:
-        heldout = _heldout_from_files(generator_files(probe))
-    if parent is None:
-        parent = _parent_from_files(generator_files(probe))
+        heldout = list(Subject.objects.filter(source=SubjectSource.CORPUS,
+                                              source_ref__in=info.get("heldout_refs", [])))
+    if parent is None and info.get("parent"):
+        parent = GeneratorVersion.objects.filter(name=info["parent"]).first()
     with transaction.atomic():
         version = GeneratorVersion.objects.create(
             name=name, files_dir=str(files_dir), parent=parent, created_by=created_by,

@@ -81,7 +81,8 @@ def _identity(outputs: list[np.ndarray | None], references: list[np.ndarray | No
 
 def _row(name: str, outputs: list[np.ndarray], clean: list[np.ndarray], clean_folder: Path, work: Path,
          backends: dict[str, Any], embedded: dict[str, list[np.ndarray | None]]) -> dict[str, Any]:
-    """One row of the report; ``embedded`` holds the dlib embeddings of ``casual``, ``clean`` and ``name``."""
+    """One row of the report; ``embedded`` holds the dlib embeddings of ``casual_input``, ``clean`` and
+    ``name``."""
     from monitoring.ml import MetricValue, bootstrap_interval, fid_kid
 
     row: dict[str, Any] = {}
@@ -102,7 +103,7 @@ def _row(name: str, outputs: list[np.ndarray], clean: list[np.ndarray], clean_fo
     # Against the casual input (what the service has in production) and against the person's own
     # clean portrait (who they are: the input's degradations do not count against the output).
     mine = embedded[name]
-    row["identity_distance"], row["verified_share"] = _identity(mine, embedded["casual"], "to_input")
+    row["identity_distance"], row["verified_share"] = _identity(mine, embedded["casual_input"], "to_input")
     row["identity_distance_to_portrait"], row["verified_as_person"] = _identity(
         mine, embedded["clean"], "to_portrait")
     return row
@@ -178,16 +179,16 @@ def generator_report(*, version: GeneratorVersion, subjects: int | None = None, 
         work = Path(tmp)
         clean_folder = save_images(clean, work / "clean")
         # Each image is embedded once (dlib is the slow part of the identity columns).
-        embedded = {"clean": _embed(clean), "casual": _embed(casual)}
-        embedded["casual_input"] = embedded["casual"]
+        embedded = {"clean": _embed(clean), "casual_input": _embed(casual)}
         rows = {}
         for name, outputs in (("casual_input", casual), ("generated", generated),
                               ("sdedit_baseline", baseline)):
-            embedded.setdefault(name, _embed(outputs))
+            if name not in embedded:
+                embedded[name] = _embed(outputs)
             rows[name] = _row(name, outputs, clean, clean_folder, work, backends, embedded)
             say(f"measured {name}")
     # What a perfect restoration (the clean portrait itself) would score against the casual input.
-    _, ideal_vs_input = _identity(embedded["clean"], embedded["casual"], "ideal_to_input")
+    _, ideal_vs_input = _identity(embedded["clean"], embedded["casual_input"], "ideal_to_input")
     figures = {
         "version": version.name, "people": len(photos), "image_size": size, "steps": steps,
         "seed": seed, "guidance": guidance, "rows": rows, "ideal_verified_vs_input": ideal_vs_input,
