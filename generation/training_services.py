@@ -123,7 +123,9 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
                     code=f"invalid_{field}", extra={"fields": {field: [message]}})
         image_size, prediction_type = config["image_size"], config["prediction_type"]
     image_size = 64 if image_size is None else image_size
-    prediction_type = "sample" if prediction_type is None else prediction_type
+    from generation.ml.generator import TRAINING_PREDICTION_TYPE  # torch loads on use, not with Django
+
+    prediction_type = TRAINING_PREDICTION_TYPE if prediction_type is None else prediction_type
     if not 1 <= steps <= 1_000_000:
         raise ApplicationError("steps must be between 1 and 1,000,000.", code="invalid_steps")
     if image_size not in settings.FACE_ALIGN_SIZES:

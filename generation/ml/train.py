@@ -42,6 +42,7 @@ from generation.ml.generator import (
     BETA_SCHEDULES,
     EMA,
     PREDICTION_TYPES,
+    TRAINING_PREDICTION_TYPE,
     GeneratorConfig,
     Perceptual,
     build_unet,
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     parser.add_argument("--image-size", type=int, default=GeneratorConfig.image_size)
-    parser.add_argument("--prediction-type", default=GeneratorConfig.prediction_type,
+    parser.add_argument("--prediction-type", default=TRAINING_PREDICTION_TYPE,
                         choices=PREDICTION_TYPES)
     parser.add_argument("--beta-schedule", default=GeneratorConfig.beta_schedule, choices=BETA_SCHEDULES,
                         help="the noise schedule: cosine (squaredcos_cap_v2) or linear")

@@ -220,7 +220,9 @@ def test_cli_trains_without_django(tmp_path, faces):
         env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},  # no DJANGO_SETTINGS_MODULE
     )
     assert done.returncode == 0, done.stderr
-    assert load_generator(tmp_path / "run" / "final")[1].beta_schedule == "linear"
+    config = load_generator(tmp_path / "run" / "final")[1]
+    assert config.beta_schedule == "linear"
+    assert config.prediction_type == "sample"  # the CLI's default: the report ranks it first
     assert "step 2/2 loss" in done.stdout
     assert f"final checkpoint: {tmp_path / 'run' / 'final'}" in done.stdout
     assert "django" not in done.stderr.lower()
