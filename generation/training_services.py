@@ -107,6 +107,9 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
     """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:
     it starts from its weights, keeps its architecture, image size and prediction type, and keeps
     its held-out people out of training."""
+    # torch is imported on use, not at start-up
+    from generation.ml.generator import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
+
     if GeneratorVersion.objects.filter(name=name).exists():
         raise ApplicationError(f"A generator named {name!r} already exists.", code="generator_exists")
     if parent is not None:
@@ -123,16 +126,14 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
                     code=f"invalid_{field}", extra={"fields": {field: [message]}})
         image_size, prediction_type = config["image_size"], config["prediction_type"]
     image_size = 64 if image_size is None else image_size
-    from generation.ml.generator import TRAINING_PREDICTION_TYPE  # torch loads on use, not with Django
-
     prediction_type = TRAINING_PREDICTION_TYPE if prediction_type is None else prediction_type
     if not 1 <= steps <= 1_000_000:
         raise ApplicationError("steps must be between 1 and 1,000,000.", code="invalid_steps")
     if image_size not in settings.FACE_ALIGN_SIZES:
         raise ApplicationError(f"image_size must be one of the aligned crop sizes "
                                f"{settings.FACE_ALIGN_SIZES}.", code="invalid_image_size")
-    if prediction_type not in ("epsilon", "v_prediction", "sample"):
-        raise ApplicationError("prediction_type must be epsilon, v_prediction or sample.",
+    if prediction_type not in PREDICTION_TYPES:
+        raise ApplicationError(f"prediction_type must be one of {', '.join(PREDICTION_TYPES)}.",
                                code="invalid_prediction_type")
     params = {"name": name, "steps": steps, "minutes": minutes, "batch_size": batch_size,
               "image_size": image_size, "prediction_type": prediction_type, "seed": seed,

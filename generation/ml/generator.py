@@ -27,7 +27,7 @@ PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
 BETA_SCHEDULES = ("squaredcos_cap_v2", "linear")
 SAMPLERS = ("ddim", "dpm")
 # What the training entry points (CLI, Django job) use unless told: the report ranks `sample` first
-# (docs/generator.md, "Prediction type and noise schedule by the report").
+# (docs/generator.md, "Prediction type and noise schedule, by the report's figures").
 TRAINING_PREDICTION_TYPE = "sample"
 FORMAT_VERSION = 1
 
