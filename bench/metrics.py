@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=500, help="images per folder (default 500, ~10 min)")
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "cache",
-                        help="holds the Inception weights (python -m monitoring.ml.weights)")
+                        help="holds the Inception weights (python -m hfplatform.ml.weights)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--device", default=None)

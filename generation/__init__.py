@@ -1,1 +1,3 @@
-"""Face pipeline, generator versions, generation jobs and headshots (arrives with issues 3-4)."""
+"""The generation app, in two rooms: ``faces`` (subjects, photos, uploads, face analysis) and
+``generator`` (versions, training, generation jobs, headshots). ``ml`` holds their numeric code
+(no Django); ``models`` holds both rooms' rows (one Django app, label ``generation``)."""

@@ -6,4 +6,7 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation: subjects, face pipeline, generator"
 
     def ready(self) -> None:
-        from generation import generator_services, services, training_services  # noqa: F401 - job kinds
+        # The job kinds of both rooms register themselves when their modules load.
+        from generation.faces import services  # noqa: F401
+        from generation.generator import services as generator_services  # noqa: F401
+        from generation.generator import training  # noqa: F401

@@ -1,4 +1,4 @@
-"""Small image helpers shared by the apps (Pillow only, no Django)."""
+"""Small image helpers shared by the apps (Pillow, and Django's file storage for stored images)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def encode_image(array: np.ndarray, fmt: str = "PNG", *, quality: int = 90) -> b
     out = io.BytesIO()
     Image.fromarray(array).save(out, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
     return out.getvalue()
+
+
+def stored_rgb(name: str, size: int | None = None) -> np.ndarray:
+    """A stored image (default storage) as an H×W×3 uint8 array, resized (Lanczos) to
+    ``size``×``size`` when given and different."""
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as stored:
+        image = Image.open(stored).convert("RGB")
+    if size and image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(image)

@@ -179,7 +179,7 @@ FACE_THRESHOLDS = env.json("FACE_THRESHOLDS", default={})
 FACE_CORPUS_CACHE = Path(env.str("FACE_CORPUS_CACHE", default=str(VAR_DIR / "cache")))
 CONSENT_VERSION = env.str("CONSENT_VERSION", default="2026-11")
 # Metric weights: Inception (FID/KID) extracted into METRICS_CACHE, the LPIPS AlexNet trunk
-# converted into TORCH_HOME (monitoring/ml/weights.py; `make` runs it at install time).
+# converted into TORCH_HOME (hfplatform/ml/weights.py; `make` runs it at install time).
 METRICS_CACHE = Path(env.str("METRICS_CACHE", default=str(VAR_DIR / "cache")))
 TORCH_HOME = Path(os.environ["TORCH_HOME"])
 # Where generator training writes checkpoints and versions (a local disk of the training worker).

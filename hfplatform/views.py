@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from hfplatform.errors import NotFound
+
 logger = logging.getLogger(__name__)
+Row = TypeVar("Row")
+
+
+def found_or_404(selector: Callable[..., Row], **lookup: Any) -> Row:
+    """What a selector finds, or the site's 404 page with the selector's reason (page views)."""
+    try:
+        return selector(**lookup)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
 
 
 @never_cache

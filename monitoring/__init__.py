@@ -1,1 +1,2 @@
-"""Quality snapshots, fairness reports and dashboards (issue 7)."""
+"""Monitoring: the held-out evaluation of generator versions (report and metric snapshots), fairness
+by group, alerts, dashboards and exports. It reads every app; no app imports it."""

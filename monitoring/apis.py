@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from generation.generator.options import MAX_CANDIDATES
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.errors import NotFound
 from monitoring.models import MetricSnapshot
 from monitoring.selectors import snapshot_get, snapshot_list, snapshot_status, version_lineage
-from monitoring.services import MAX_CANDIDATES, metric_snapshot_start
+from monitoring.services import metric_snapshot_start
 
 
 def generator_version_by_ref(ref: str | int) -> GeneratorVersion:

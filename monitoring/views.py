@@ -13,9 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from generation.generator.options import MAX_CANDIDATES
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.charts import Bar, interval_chart
+from hfplatform.errors import ApplicationError
+from hfplatform.views import found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
 from monitoring.models import MetricSnapshot
 from monitoring.selectors import (
@@ -27,12 +30,11 @@ from monitoring.selectors import (
     snapshot_status,
     version_lineage,
 )
-from monitoring.services import MAX_CANDIDATES, metric_snapshot_start
-from review.charts import Bar, interval_chart
+from monitoring.services import metric_snapshot_start
 
 
 def interval_svg(rows: list[Bar], *, testid: str, title: str) -> str:
-    """Points with 95% interval whiskers on an axis fitted to the data (``review.charts``)."""
+    """Points with 95% interval whiskers on an axis fitted to the data (``hfplatform.charts``)."""
     return mark_safe(interval_chart(rows, testid=testid, title=title, references=(), domain=None,
                                     percent=False))
 
@@ -122,10 +124,7 @@ def snapshot_create_page(request: HttpRequest) -> HttpResponse:
 
 
 def _snapshot(snapshot_id: int) -> MetricSnapshot:
-    try:
-        return snapshot_get(snapshot_id=snapshot_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(snapshot_get, snapshot_id=snapshot_id)
 
 
 @role_required(*READERS)

@@ -1,1 +1,2 @@
-"""Review campaigns, assignments, ratings, comparisons, blind tests and agreement (issue 5)."""
+"""Review: campaigns, assignment under leases, ratings, pairwise comparisons, blind tests, gold items,
+agreement and reviewer quality, exports."""

@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hfplatform.accounts.roles import READERS, HasRole, role_required
+from hfplatform.charts import Bar, Reference, bar_chart, interval_chart
 from hfplatform.errors import ApplicationError
 from review.agreement import ALPHA_RELIABLE, ALPHA_TENTATIVE
-from review.charts import Bar, Reference, bar_chart, interval_chart
 from review.exports import COLUMNS, EXPORT_KINDS, export_rows
 from review.exports import export_csv as export_csv_text
 from review.models import Campaign

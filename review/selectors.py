@@ -11,8 +11,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
+from generation.faces.selectors import photo_crop
 from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 from hfplatform.errors import NotFound
+from hfplatform.imaging import encode_image, stored_rgb
 from review.models import (
     FLAG_KEYS,
     RATING_DIMENSIONS,
@@ -123,54 +125,28 @@ def assignment_view(assignment: Assignment, user: Any) -> dict[str, Any]:
     return view
 
 
-def _stored_rgb(name: str):
-    from django.core.files.storage import default_storage
-    from PIL import Image
-
-    with default_storage.open(name, "rb") as stored:
-        return Image.open(stored).convert("RGB")
-
-
-def _photo_crop(photo: Any, size: int | None):
-    """A source photo's largest aligned crop (resized to ``size``), or its picture when it has none."""
-    from PIL import Image
-
-    if photo.aligned_crops:
-        largest = max(photo.aligned_crops, key=int)
-        image = _stored_rgb(photo.aligned_crops[largest])
-    else:
-        image = _stored_rgb((photo.thumbnail or photo.image).name)
-    if size and image.size != (size, size) and photo.aligned_crops:
-        image = image.resize((size, size), Image.Resampling.LANCZOS)
-    return image
-
-
 IMAGE_SIDES = ("headshot", "reference", "left", "right", "image")
 
 
 def assignment_image_png(*, assignment: Assignment, side: str) -> bytes:
     """The PNG shown on one side of an assignment. Every image is re-encoded as a PNG without
     metadata, so neither the file format nor its name tells a generated image from a photograph."""
-    import io
-
     item = assignment.item
     if side not in IMAGE_SIDES:
         raise NotFound(f"No image '{side}'.")
     size = assignment.campaign.selection.get("image_size")
     if side == "reference" and item.kind in (TaskKind.RATING, TaskKind.PAIRWISE):
-        image = _photo_crop(item.headshot.source_photo, None)
+        image = photo_crop(item.headshot.source_photo)
     elif side == "headshot" and item.kind == TaskKind.RATING:
-        image = _stored_rgb((item.gold_image or item.headshot.image).name)
+        image = stored_rgb((item.gold_image or item.headshot.image).name)
     elif side in ("left", "right") and item.kind == TaskKind.PAIRWISE:
         a = item.headshot.image.name
         b = (item.gold_image or item.headshot_b.image).name
         left, right = (b, a) if assignment.swapped else (a, b)
-        image = _stored_rgb(left if side == "left" else right)
+        image = stored_rgb(left if side == "left" else right)
     elif side == "image" and item.kind == TaskKind.BLIND:
-        image = (_stored_rgb(item.headshot.image.name) if item.headshot_id
-                 else _photo_crop(item.portrait, size))
+        image = (stored_rgb(item.headshot.image.name) if item.headshot_id
+                 else photo_crop(item.portrait, size))
     else:
         raise NotFound(f"A {item.kind} task has no '{side}' image.")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return encode_image(image, "PNG")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.models import GenerationJob, Subject
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import ApplicationError
+from hfplatform.views import found_or_404
 from review.forms import CampaignForm
 from review.models import Campaign
 from review.selectors import (
@@ -30,10 +31,7 @@ from review.services import campaign_create, campaign_update, can_take
 
 
 def _campaign_or_404(request: HttpRequest, campaign_id: int) -> Campaign:
-    try:
-        return campaign_get(campaign_id=campaign_id, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(campaign_get, campaign_id=campaign_id, user=request.user)
 
 
 @login_required
@@ -110,11 +108,8 @@ def work_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 def assignment_image(request: HttpRequest, assignment_id: int, side: str) -> HttpResponse:
-    try:
-        assignment = assignment_for_image(assignment_id=assignment_id, user=request.user)
-        png = assignment_image_png(assignment=assignment, side=side)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    assignment = found_or_404(assignment_for_image, assignment_id=assignment_id, user=request.user)
+    png = found_or_404(assignment_image_png, assignment=assignment, side=side)
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,1 +1,2 @@
-"""Preference datasets, reward-model training, reranking and fine-tuning runs (issue 6)."""
+"""Reward: preference datasets from review answers, reward-model training (TRL) and versions, and the
+best-of-n ranking that generation jobs use."""

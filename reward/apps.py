@@ -6,4 +6,7 @@ class RewardConfig(AppConfig):
     verbose_name = "Reward models"
 
     def ready(self) -> None:
-        from reward import services  # noqa: F401 - registers the reward_training job kind
+        from generation.generator.ranking import register_candidate_ranker
+        from reward import services  # registers the reward_training job kind
+
+        register_candidate_ranker(services.RewardModelRanker())

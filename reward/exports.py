@@ -13,9 +13,10 @@ from typing import Any
 
 from PIL import Image
 
+from generation.faces.selectors import photo_crop
 from generation.models import Headshot
+from hfplatform.imaging import stored_rgb
 from reward.models import PreferenceDataset
-from reward.services import image_array, reference_crop
 
 
 def _png(array: Any) -> dict[str, Any]:
@@ -38,10 +39,10 @@ def preference_rows(dataset: PreferenceDataset, *, include_ties: bool = False) -
         size = chosen.generator_version.image_size
         photo = chosen.source_photo
         if photo.pk not in references:
-            references[photo.pk] = _png(reference_crop(photo, size))
+            references[photo.pk] = _png(photo_crop(photo, size))
         rows[pair.split].append({
-            "chosen": _png(image_array(chosen.image.name)),
-            "rejected": _png(image_array(rejected.image.name)),
+            "chosen": _png(stored_rgb(chosen.image.name)),
+            "rejected": _png(stored_rgb(rejected.image.name)),
             "reference": references[photo.pk], "margin": pair.margin, "weight": pair.weight,
             "dimension": pair.dimension, "tie": pair.tie, "source": pair.source,
             "chosen_id": pair.chosen_id, "rejected_id": pair.rejected_id, "subject_id": pair.subject_id,

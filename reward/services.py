@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import slugify
-from PIL import Image
 
-from generation.models import Headshot, SourcePhoto
+from generation.faces.selectors import photo_crop
+from generation.generator.ranking import Ranking
+from generation.models import Headshot
 from hfplatform.errors import ApplicationError, Conflict
+from hfplatform.imaging import stored_rgb
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
@@ -111,37 +112,18 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     return dataset
 
 
-# --- Images as arrays -----------------------------------------------------------------------------
-
-
-def image_array(name: str, size: int | None = None) -> np.ndarray:
-    with default_storage.open(name, "rb") as stored:
-        image = Image.open(stored).convert("RGB")
-    if size and image.size != (size, size):
-        image = image.resize((size, size), Image.Resampling.LANCZOS)
-    return np.asarray(image)
-
-
-def reference_crop(photo: SourcePhoto, size: int) -> np.ndarray:
-    """The subject's source crop at ``size`` (what likeness is judged against)."""
-    if photo.aligned_crops:
-        key = str(size) if str(size) in photo.aligned_crops else max(photo.aligned_crops, key=int)
-        return image_array(photo.aligned_crops[key], size)
-    return image_array((photo.thumbnail or photo.image).name, size)
-
-
 def _examples(pairs: list[PreferencePair], size: int) -> list[Any]:
     from reward.ml.data import PreferenceExample
 
     headshots = {h.pk: h for h in Headshot.objects.filter(
         pk__in={p.chosen_id for p in pairs} | {p.rejected_id for p in pairs}).select_related("source_photo")}
-    images = {pk: image_array(h.image.name, size) for pk, h in headshots.items()}
+    images = {pk: stored_rgb(h.image.name, size) for pk, h in headshots.items()}
     references: dict[int, np.ndarray] = {}
     examples = []
     for pair in pairs:
         photo = headshots[pair.chosen_id].source_photo
         if photo.pk not in references:
-            references[photo.pk] = reference_crop(photo, size)
+            references[photo.pk] = photo_crop(photo, size)
         examples.append(PreferenceExample(chosen=images[pair.chosen_id], rejected=images[pair.rejected_id],
                                           reference=references[photo.pk], weight=pair.weight,
                                           margin=pair.margin, group=pair.group or "unknown",
@@ -307,10 +289,20 @@ def candidates_rank(*, version: RewardModelVersion, images: list[np.ndarray], re
     return [float(s) for s in scores], ranks, kept
 
 
-def active_reward_model_for_generation() -> RewardModelVersion:
-    version = reward_model_active()
-    if version is None:
-        raise ApplicationError("Keeping the top k needs an active reward model; train and activate one "
-                               "first.",
-                               code="no_active_reward_model")
-    return version
+class RewardModelRanker:
+    """Best-of-n for generation jobs (``generation.generator.ranking``): the active reward model ranks
+    new jobs' candidates; a job records the model's name and is ranked by that model."""
+
+    def active(self) -> str:
+        version = reward_model_active()
+        if version is None:
+            raise ApplicationError("Keeping the top k needs an active reward model; train and activate one "
+                                   "first.", code="no_active_reward_model")
+        return version.name
+
+    def rank(self, *, name: str, images: list[np.ndarray], reference: np.ndarray, keep: int) -> Ranking:
+        version = RewardModelVersion.objects.filter(name=name).first()
+        if version is None:
+            raise ApplicationError(f"The reward model {name} that should rank these candidates is gone.",
+                                   code="unknown_reward_model")
+        return Ranking(*candidates_rank(version=version, images=images, reference=reference, keep=keep))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
+from hfplatform.errors import ApplicationError, add_error_to_form
+from hfplatform.views import found_or_404
 from reward.forms import PreferenceDatasetForm, RewardTrainingForm
 from reward.selectors import preference_dataset_list, reward_model_get, reward_model_list
 from reward.services import preference_dataset_create, reward_model_activate, reward_training_start
@@ -64,10 +65,7 @@ def training_start_page(request: HttpRequest) -> HttpResponse:
 
 @role_required(*READERS)
 def model_detail_page(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        version = reward_model_get(name=name)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    version = found_or_404(reward_model_get, name=name)
     return render(request, "reward/model_detail.html", {
         "version": version, "metrics": version.metrics, "can_manage": has_role(request.user, ENGINEERS)})
 
@@ -76,9 +74,7 @@ def model_detail_page(request: HttpRequest, name: str) -> HttpResponse:
 @role_required(*ENGINEERS)
 def model_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        version = reward_model_activate(version=reward_model_get(name=name))
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+        version = reward_model_activate(version=found_or_404(reward_model_get, name=name))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

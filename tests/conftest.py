@@ -13,6 +13,8 @@ from hfplatform.accounts.services import token_for, user_create
 
 PASSWORD = "correct-horse-battery-staple"
 
+pytest_plugins = ["tests.fixtures.metrics"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

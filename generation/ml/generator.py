@@ -23,12 +23,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
 
-PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
-BETA_SCHEDULES = ("squaredcos_cap_v2", "linear")
-SAMPLERS = ("ddim", "dpm")
-# What the training entry points (CLI, Django job) use unless told: the report ranks `sample` first
-# (docs/generator.md, "Prediction type and noise schedule, by the report's figures").
-TRAINING_PREDICTION_TYPE = "sample"
+from generation.ml.options import BETA_SCHEDULES, PREDICTION_TYPES, SAMPLERS
+
 FORMAT_VERSION = 1
 
 

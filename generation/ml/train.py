@@ -39,10 +39,7 @@ from safetensors.torch import load_file, save_file
 
 from generation.ml.degrade import DEGRADE_VERSION, degrade
 from generation.ml.generator import (
-    BETA_SCHEDULES,
     EMA,
-    PREDICTION_TYPES,
-    TRAINING_PREDICTION_TYPE,
     GeneratorConfig,
     Perceptual,
     build_unet,
@@ -52,6 +49,7 @@ from generation.ml.generator import (
     scheduler_config,
     training_loss,
 )
+from generation.ml.options import BETA_SCHEDULES, PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
 
 Progress = Callable[[int, int, float], None]
 
@@ -339,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--perceptual-weight", type=float, default=TrainConfig.perceptual_weight,
                         help="add this weight × LPIPS (AlexNet) of the predicted clean image to the loss")
     parser.add_argument("--torch-home", type=Path, default=Path(os.environ.get("TORCH_HOME", "var/torch")),
-                        help="folder holding the LPIPS AlexNet weights (python -m monitoring.ml.weights)")
+                        help="folder holding the LPIPS AlexNet weights (python -m hfplatform.ml.weights)")
     args = parser.parse_args(argv)
     if args.perceptual_weight < 0:
         parser.error("--perceptual-weight must be >= 0")
@@ -354,8 +352,8 @@ def main(argv: list[str] | None = None) -> None:
                      warmup=args.warmup, init_from=args.init_from, perceptual_weight=args.perceptual_weight)
     perceptual = None
     if tc.perceptual_weight > 0:
-        from monitoring.ml.lpips_metric import LpipsMetric  # plain PyTorch too; only needed for this term
-        from monitoring.ml.weights import WeightsUnavailable
+        from hfplatform.ml.lpips import LpipsMetric  # plain PyTorch too; only needed for this term
+        from hfplatform.ml.weights import WeightsUnavailable
 
         try:
             perceptual = LpipsMetric(args.torch_home, device=resolve_device(tc.device)).differentiable

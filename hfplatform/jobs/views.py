@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,10 +15,11 @@ from hfplatform.accounts.roles import (
     is_owner_or_has_role,
     role_required,
 )
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import ApplicationError
 from hfplatform.jobs.kinds import thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.selectors import job_get, job_list
+from hfplatform.views import found_or_404
 
 
 @role_required(*READERS)
@@ -35,10 +36,7 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_detail_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    try:
-        job = job_get(user=request.user, job_id=job_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    job = found_or_404(job_get, user=request.user, job_id=job_id)
     can_cancel = not job.is_finished and is_owner_or_has_role(
         request.user, job.started_by_id, ENGINEERS
     )

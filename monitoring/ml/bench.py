@@ -6,7 +6,7 @@ Inception: the network alone on B×3×299×299 batches, and the whole clean-fid 
 resize of corpus photos + network) through ``images_features``. LPIPS: pairs of 64×64 (and
 256×256) tensors. FID/KID: the distance computations alone on random features. Models are loaded
 and run twice before timing (TorchScript optimises on its first calls); each timing is the best of
-``--repeats``. Weights must already be installed (``python -m monitoring.ml.weights``).
+``--repeats``. Weights must already be installed (``python -m hfplatform.ml.weights``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import torch
 from PIL import Image
 
 from generation.ml import corpus_photos, corpus_wheel
+from hfplatform.ml.lpips import LpipsMetric
 from monitoring.ml.fid import InceptionFeatures, fid_from_features, images_features, kid_from_features
-from monitoring.ml.lpips_metric import LpipsMetric
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from monitoring.ml.stats import bootstrap_interval
-from monitoring.ml.values import MetricValue
+from hfplatform.ml.stats import bootstrap_interval
+from hfplatform.ml.values import MetricValue
 
 if TYPE_CHECKING:
-    from monitoring.ml.lpips_metric import LpipsMetric
+    from hfplatform.ml.lpips import LpipsMetric
 
 NAME = "lpips_diversity"
 EXTRACTOR = "lpips alex v0.1"

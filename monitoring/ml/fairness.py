@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitoring.ml.stats import bootstrap_interval
+from hfplatform.ml.stats import bootstrap_interval
 
 MIN_GROUP_N = 5
 METHOD = "fairlearn MetricFrame; 95% bootstrap intervals"

@@ -29,8 +29,8 @@ import torch
 from cleanfid import fid as cleanfid_fid
 from cleanfid.utils import EXTENSIONS
 
-from monitoring.ml.values import MetricValue
-from monitoring.ml.weights import INCEPTION_NAME, WeightsUnavailable, inception_path
+from hfplatform.ml.values import MetricValue
+from hfplatform.ml.weights import INCEPTION_NAME, WeightsUnavailable, inception_path
 
 FEATURE_DIM = 2048
 INPUT_SIDE = 299
@@ -258,7 +258,7 @@ def fid_kid(generated_folder: Path, reference_folder: Path, *, cache_dir: Path,
             seed: int = 0) -> tuple[MetricValue, MetricValue]:
     """FID and KID of the images in ``generated_folder`` against ``reference_folder``.
 
-    Weights come from ``cache_dir`` (never downloaded here; ``python -m monitoring.ml.weights``
+    Weights come from ``cache_dir`` (never downloaded here; ``python -m hfplatform.ml.weights``
     installs them); reference features are cached under ``cache_dir/fid-reference/``. Missing
     weights or fewer than 2 images in a folder give unavailable values with the reason, not an
     exception. ``n`` is the number of generated images. FID is biased upwards at small n: report

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from generation.ml import SAME_PERSON_THRESHOLD, FaceAnalyzer, embedding_distance
-from monitoring.ml.stats import bootstrap_interval
-from monitoring.ml.values import MetricValue
+from hfplatform.ml.stats import bootstrap_interval
+from hfplatform.ml.values import MetricValue
 
 IDENTITY_EXTRACTOR = (
     "dlib_face_recognition_resnet_model_v1 (128-D) via generation.ml.FaceAnalyzer (HOG detector)"

@@ -16,12 +16,9 @@ Names are imported lazily (PEP 562), so ``import reward.ml`` and the pure-Python
 the model, the trainer and ``evaluate_reward`` load transformers (~8 s on 2 cores the first time).
 """
 
-from __future__ import annotations
+from hfplatform.ml.lazy import lazy_exports
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-_EXPORTS = {
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "reward.ml.data": ("PreferenceExample", "resize_images"),
     "reward.ml.model": ("HeadshotRewardConfig", "HeadshotRewardModel", "load_reward_model", "reward_scores"),
     "reward.ml.trl_glue": ("HeadshotImageProcessor", "ImagePreferenceCollator", "ImageRewardTrainer",
@@ -29,58 +26,4 @@ _EXPORTS = {
     "reward.ml.train": ("MIN_PAIRS", "RewardTrainConfig", "train_reward_model"),
     "reward.ml.evaluate": ("calibration_bins", "evaluate_reward", "human_ceiling", "pairwise_accuracy",
                            "sharpness"),
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = [
-    "MIN_PAIRS",
-    "HeadshotImageProcessor",
-    "HeadshotRewardConfig",
-    "HeadshotRewardModel",
-    "ImagePreferenceCollator",
-    "ImageRewardTrainer",
-    "PreferenceExample",
-    "RewardTrainConfig",
-    "calibration_bins",
-    "evaluate_reward",
-    "human_ceiling",
-    "load_reward_model",
-    "pairwise_accuracy",
-    "preference_dataset",
-    "resize_images",
-    "reward_scores",
-    "sharpness",
-    "train_reward_model",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reward.ml' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:
-    from reward.ml.data import PreferenceExample, resize_images
-    from reward.ml.evaluate import (
-        calibration_bins,
-        evaluate_reward,
-        human_ceiling,
-        pairwise_accuracy,
-        sharpness,
-    )
-    from reward.ml.model import HeadshotRewardConfig, HeadshotRewardModel, load_reward_model, reward_scores
-    from reward.ml.train import MIN_PAIRS, RewardTrainConfig, train_reward_model
-    from reward.ml.trl_glue import (
-        HeadshotImageProcessor,
-        ImagePreferenceCollator,
-        ImageRewardTrainer,
-        preference_dataset,
-    )
+})

@@ -14,7 +14,7 @@
   same item; a model cannot be expected to agree with the reviewers more often than they agree with
   each other.
 
-No Django; ``monitoring.ml.stats`` is plain NumPy.
+No Django; ``hfplatform.ml.stats`` is plain NumPy.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.ml.stats import bootstrap_interval
+from hfplatform.ml.stats import bootstrap_interval
 from reward.ml.data import PreferenceExample, resize_images
 
 BASELINE_NAME = "sharpness (variance of the Laplacian)"

@@ -25,7 +25,7 @@ def engineer(make_user):
 
 @pytest.fixture
 def subject(engineer):
-    from generation.services import subject_create
+    from generation.faces.services import subject_create
 
     return subject_create(owner=engineer, display_name="Ada", consent_given=True)
 
@@ -57,7 +57,7 @@ def corpus_face() -> bytes:
 
 @pytest.fixture
 def ready_subject(subject, engineer, corpus_face):
-    from generation.services import photos_analyze, photos_upload
+    from generation.faces.services import photos_analyze, photos_upload
 
     photos, _ = photos_upload(subject=subject, uploaded_by=engineer,
                               files=[SimpleUploadedFile("me.jpg", corpus_face)])

@@ -14,8 +14,8 @@ def engineer(make_user):
 
 @pytest.fixture
 def corpus_subjects(db):
+    from generation.faces.services import face_corpus_import
     from generation.models import Subject
-    from generation.services import face_corpus_import
 
     face_corpus_import(limit=12)
     # Only people whose photo passed the face gates count as held out (some corpus photos do not).
@@ -25,7 +25,7 @@ def corpus_subjects(db):
 
 @pytest.fixture
 def version(corpus_subjects, tmp_path, engineer):
-    from generation.generator_services import generator_version_register
+    from generation.generator.services import generator_version_register
 
     return generator_version_register(name="tiny-m", files_dir=tiny_generator(tmp_path / "g"),
                                       heldout=corpus_subjects[:5])
@@ -36,8 +36,8 @@ def ready_subject(engineer):
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from generation.faces.services import photos_analyze, photos_upload, subject_create
     from generation.ml import corpus_photos, corpus_wheel
-    from generation.services import photos_analyze, photos_upload, subject_create
 
     subject = subject_create(owner=engineer, display_name="Ada", consent_given=True)
     face = next(corpus_photos(corpus_wheel(settings.FACE_CORPUS_CACHE), limit=1))[1]

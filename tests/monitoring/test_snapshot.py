@@ -93,7 +93,7 @@ def test_missing_weights_make_metrics_unavailable(version, engineer, settings, t
 
 
 def test_too_few_heldout_people_is_refused(corpus_subjects, engineer, tmp_path):
-    from generation.generator_services import generator_version_register
+    from generation.generator.services import generator_version_register
     from tests.generation.conftest import tiny_generator
 
     small = generator_version_register(name="tiny-few", files_dir=tiny_generator(tmp_path / "few"),

@@ -6,6 +6,7 @@ import krippendorff
 import numpy as np
 import pytest
 
+from hfplatform.charts import Bar, Reference, bar_chart, interval_chart
 from review.agreement import (
     PAIRWISE_CODES,
     RATING_SCALE,
@@ -20,7 +21,6 @@ from review.agreement import (
     shrunk_share,
     wilson_interval,
 )
-from review.charts import Bar, Reference, bar_chart, interval_chart
 
 NAN = np.nan
 # 3 reviewers × 6 items; item 5 answered by one reviewer only.

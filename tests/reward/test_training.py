@@ -61,14 +61,15 @@ def test_training_job_on_reviews_that_prefer_sharper_headshots_then_best_of_n(
         ready_subject):
     import numpy as np
 
-    from generation.generator_services import generation_job_create, generator_version_register
+    from generation.generator.services import generation_job_create, generator_version_register
     from hfplatform.jobs.models import Job
     from hfplatform.jobs.services import job_run
     from reward.services import preference_dataset_create
     from tests.generation.conftest import tiny_generator
 
     settings.REWARD_ROOT = tmp_path / "reward"
-    world = review_world(subjects=8, per_subject=4, portraits=0)
+    # 12 people, 3 held out (18 pairs): which 3 depends on the database ids, and the accuracy with it.
+    world = review_world(subjects=12, per_subject=4, portraits=0)
     _blur_by_candidate(world, settings)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
     _compare_all(campaign, make_user("reviewer"),
@@ -76,7 +77,7 @@ def test_training_job_on_reviews_that_prefer_sharper_headshots_then_best_of_n(
     dataset = preference_dataset_create(name="sharper", campaign_ids=[campaign.pk], created_by=engineer_user)
     engineer = api_client_for("ml_engineer")
     started = engineer.post("/api/reward/trainings/", {"dataset": dataset.pk, "dimension": "overall",
-                                                       "max_steps": 60, "batch_size": 8}, format="json")
+                                                       "max_steps": 120, "batch_size": 8}, format="json")
     assert started.status_code == 202, started.json()
     body = started.json()
     assert body["status"] == "training"
@@ -94,7 +95,7 @@ def test_training_job_on_reviews_that_prefer_sharper_headshots_then_best_of_n(
     assert metrics["baseline"]["value"] is not None  # the sharpness row beside it
     assert metrics["human_ceiling"]["reason"].startswith("unavailable")  # one vote per item here
     assert list((tmp_path / "reward").rglob("*.safetensors"))
-    assert metrics["accuracy"]["value"] > 0.5  # seeded: 0.83 on 12 held-out pairs here
+    assert metrics["accuracy"]["value"] > 0.7  # 0.83-0.94 over six different splits
     from django.test import Client
 
     browser = Client()
@@ -114,7 +115,7 @@ def test_training_job_on_reviews_that_prefer_sharper_headshots_then_best_of_n(
     heads = list(request.headshots.order_by("-reward_score"))
     assert [h.reward_rank for h in heads] == [1, 2, 3, 4]
     assert [h.kept for h in heads] == [True, True, False, False]
-    assert request.reward_model_id == version.pk
+    assert request.ranked_by == version.name
     shown = engineer.get(f"/api/generation/jobs/{request.pk}/").json()["headshots"]
     assert {h["reward_rank"] for h in shown} == {1, 2, 3, 4}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.training_services import training_set_export
+from generation.generator.training import training_set_export
 from hfplatform.errors import ApplicationError
 
 

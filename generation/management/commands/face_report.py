@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from generation.faces.selectors import face_report_data
 from generation.models import SkinTone
-from generation.selectors import face_report_data
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.generator_services import generator_sample_grid, generator_version_register
+from generation.generator.selectors import generator_version_get
+from generation.generator.services import generator_sample_grid, generator_version_register
 from generation.models import GeneratorVersion
-from generation.selectors import generator_version_get
 from hfplatform.errors import ApplicationError
 
 

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.services import face_corpus_import
+from generation.faces.services import face_corpus_import
 
 
 class Command(BaseCommand):

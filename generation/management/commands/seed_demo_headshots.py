@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.generator_services import generation_job_create, generator_active
+from generation.generator.selectors import generator_active
+from generation.generator.services import generation_job_create
 from generation.models import Subject
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.services import job_run

@@ -6,7 +6,9 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.training_services import generator_training_start
+from generation.generator.options import DEFAULT_IMAGE_SIZE
+from generation.generator.training import generator_training_start
+from generation.ml.options import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.services import job_run
 
@@ -25,9 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--steps", type=int, default=2000)
         parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
         parser.add_argument("--batch-size", type=int, default=32)
-        parser.add_argument("--image-size", type=int, default=None, help="64 unless fine-tuning.")
-        parser.add_argument("--prediction-type", default=None, choices=["epsilon", "v_prediction", "sample"],
-                            help="sample unless fine-tuning.")
+        parser.add_argument("--image-size", type=int, default=None,
+                            help=f"{DEFAULT_IMAGE_SIZE} unless fine-tuning.")
+        parser.add_argument("--prediction-type", default=None, choices=PREDICTION_TYPES,
+                            help=f"{TRAINING_PREDICTION_TYPE} unless fine-tuning.")
         parser.add_argument("--parent", default=None,
                             help="Fine-tune this version (its weights, config and held-out people).")
         parser.add_argument("--seed", type=int, default=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.generator_services import generator_active
+from generation.generator.selectors import generator_active
 from hfplatform.errors import ApplicationError
 from review.models import Campaign, TaskKind
 from review.services import campaign_create

@@ -13,6 +13,7 @@ import pytest
 import torch
 from cleanfid import fid as cleanfid_fid
 
+from hfplatform.ml.values import MetricValue
 from monitoring.ml.fid import (
     ReferenceStats,
     fid_from_features,
@@ -23,7 +24,6 @@ from monitoring.ml.fid import (
     kid_from_features,
     reference_features,
 )
-from monitoring.ml.values import MetricValue
 from tests.monitoring.ml.helpers import blur, noise, save_pngs
 
 N = 12  # photos per set

@@ -16,6 +16,6 @@ def test_public_names_resolve():
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, monitoring.ml, monitoring.ml.weights; print('torch' in sys.modules)"
+    code = "import sys, monitoring.ml, hfplatform.ml.weights; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -1,0 +1,1 @@
+"""The face pipeline room of the generation app: subjects, photos, uploads, analysis."""

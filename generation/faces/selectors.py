@@ -1,0 +1,107 @@
+"""Reads of the face pipeline: subjects and photos (limited to what the user may see), a photo's
+aligned crop as the array the models take, and the pipeline's pass/reject figures."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+
+from generation.models import PhotoStatus, SourcePhoto, Subject
+from hfplatform.accounts.roles import ENGINEERS, has_role
+from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.imaging import stored_rgb
+
+
+def subject_list(*, user: Any) -> QuerySet[Subject]:
+    subjects = Subject.objects.annotate(
+        photo_count=Count("photos"),
+        accepted_count=Count("photos", filter=Q(photos__status=PhotoStatus.ACCEPTED)),
+    )
+    if not has_role(user, ENGINEERS):
+        subjects = subjects.filter(owner=user)
+    return subjects
+
+
+def subject_get(*, user: Any, subject_id: int) -> Subject:
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None or not (subject.owner_id == user.pk or has_role(user, ENGINEERS)):
+        raise NotFound(f"No subject with id {subject_id}.")
+    return subject
+
+
+def photo_get(*, user: Any, photo_id: int) -> SourcePhoto:
+    photo = SourcePhoto.objects.select_related("subject").filter(pk=photo_id).first()
+    if photo is None or not (photo.subject.owner_id == user.pk or has_role(user, ENGINEERS)):
+        raise NotFound(f"No photo with id {photo_id}.")
+    return photo
+
+
+def accepted_photos(*, subjects: QuerySet[Subject], size: int, limit: int | None = None) -> list[SourcePhoto]:
+    """Each subject's newest accepted photo with an aligned crop of ``size``, in subject order;
+    subjects without one are left out. One query."""
+    photos = (SourcePhoto.objects.filter(subject__in=subjects, status=PhotoStatus.ACCEPTED,
+                                         aligned_crops__has_key=str(size))
+              .select_related("subject").order_by("subject_id", "-created_at", "-id"))
+    newest: dict[int, SourcePhoto] = {}
+    for photo in photos:
+        newest.setdefault(photo.subject_id, photo)
+    found = list(newest.values())
+    return found[:limit] if limit is not None else found
+
+
+def accepted_photo(*, subject: Subject, size: int) -> SourcePhoto:
+    """The subject's newest accepted photo with a crop of ``size``, or a 4xx saying what to do."""
+    found = accepted_photos(subjects=Subject.objects.filter(pk=subject.pk), size=size)
+    if not found:
+        raise ApplicationError(
+            f"{subject.display_name} has no accepted photo with a {size}×{size} aligned crop yet: "
+            "upload a selfie that passes the checks first.", code="no_accepted_photo")
+    return found[0]
+
+
+def photo_crop(photo: SourcePhoto, size: int | None = None) -> np.ndarray:
+    """The photo's aligned face crop as the H×W×3 uint8 array the models take: the stored crop of
+    ``size`` when there is one, else the largest crop resized (Lanczos); ``size`` None: the largest.
+    A photo with no face found has no crop: its thumbnail (or original) stands in."""
+    crops = photo.aligned_crops or {}
+    if size is not None and str(size) in crops:
+        return stored_rgb(crops[str(size)])
+    if crops:
+        return stored_rgb(crops[max(crops, key=int)], size)
+    return stored_rgb((photo.thumbnail or photo.image).name, size)
+
+
+def face_report_data() -> dict[str, Any]:
+    """Pass and rejection counts, measured skin-tone categories and time per photo."""
+    analysed = SourcePhoto.objects.exclude(status=PhotoStatus.PENDING)
+    statuses = Counter(analysed.values_list("status", flat=True))
+    reasons: Counter[str] = Counter()
+    for row in analysed.filter(status=PhotoStatus.REJECTED).values_list("rejection_reasons", flat=True):
+        reasons.update(row)
+    categories = Counter(
+        analysed.filter(status=PhotoStatus.ACCEPTED).values_list("skin_tone_measured", flat=True)
+    )
+    detect, total = [], []
+    for timings in analysed.exclude(timings={}).values_list("timings", flat=True):
+        if "detect" in timings:
+            detect.append(timings["detect"])
+        total.append(sum(timings.values()))
+
+    def summary(values: list[float]) -> dict[str, float] | None:
+        if not values:
+            return None
+        return {"mean": statistics.fmean(values), "median": statistics.median(values),
+                "n": len(values)}
+
+    return {
+        "photos": sum(statuses.values()),
+        "by_status": dict(statuses),
+        "rejections": dict(reasons.most_common()),
+        "skin_tone_measured": {k or "unmeasured": v for k, v in categories.items()},
+        "detect_seconds": summary(detect),
+        "analysis_seconds": summary(total),
+    }

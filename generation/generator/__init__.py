@@ -1,0 +1,1 @@
+"""The generator room of the generation app: versions, training, generation jobs, headshots."""

@@ -1,0 +1,203 @@
+"""API for generator versions, training, generation jobs and headshots."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generation.faces.apis import JobLinkSerializer
+from generation.faces.selectors import subject_get
+from generation.generator.options import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    MAX_BATCH_SIZE,
+    MAX_CANDIDATES,
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_TRAINING_STEPS,
+    MIN_GUIDANCE,
+)
+from generation.generator.selectors import (
+    generation_job_get,
+    generator_version_get,
+    generator_version_list,
+    headshot_get,
+)
+from generation.generator.services import generation_job_create, generator_version_activate
+from generation.generator.training import generator_training_start
+from generation.ml.options import PREDICTION_TYPES, SAMPLERS, TRAINING_PREDICTION_TYPE
+from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
+
+
+@extend_schema_serializer(component_name="Headshot")
+class HeadshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.IntegerField(source="subject_id")
+    source_photo = serializers.IntegerField(source="source_photo_id")
+    generation_job = serializers.IntegerField(source="generation_job_id")
+    generator_version = serializers.CharField(source="generator_version.name")
+    candidate_index = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    guidance = serializers.FloatField()
+    sampler = serializers.CharField()
+    reward_score = serializers.FloatField(allow_null=True)
+    reward_rank = serializers.IntegerField(allow_null=True)
+    kept = serializers.BooleanField()
+    image_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_image_url(self, headshot) -> str:
+        return f"/headshots/{headshot.pk}/image/"
+
+
+@extend_schema_serializer(component_name="GeneratorVersion")
+class GeneratorVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    parent = serializers.CharField(source="parent.name", allow_null=True, default=None)
+    image_size = serializers.IntegerField()
+    dataset_fingerprint = serializers.CharField()
+    training_config = serializers.JSONField()
+    heldout_subjects = serializers.JSONField()
+    report = serializers.JSONField()
+    notes = serializers.CharField()
+    training_job = serializers.IntegerField(source="training_job_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="GenerationJob")
+class GenerationJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.IntegerField(source="subject_id")
+    source_photo = serializers.IntegerField(source="source_photo_id")
+    generator_version = serializers.CharField(source="generator_version.name")
+    candidates = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    guidance = serializers.FloatField()
+    sampler = serializers.CharField()
+    keep = serializers.IntegerField(allow_null=True)
+    reward_model = serializers.SerializerMethodField(help_text="The reward model that ranked the candidates.")
+    job = serializers.IntegerField(source="job_id")
+    status = serializers.CharField(source="job.status")
+    progress = serializers.IntegerField(source="job.progress")
+    headshots = serializers.SerializerMethodField()
+
+    def get_reward_model(self, request) -> str | None:
+        return request.ranked_by or None
+
+    def get_headshots(self, request) -> list[dict]:
+        if request.job.status != "succeeded":
+            return []  # nothing half-written is ever shown
+        return HeadshotSerializer(request.headshots.select_related("generator_version"), many=True).data
+
+
+class GenerationJobListApi(APIView):
+    """Ask for n candidate headshots of a subject (from the active version unless named)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="GenerationRequest")
+    class InputSerializer(serializers.Serializer):
+        subject = serializers.IntegerField()
+        candidates = serializers.IntegerField(default=DEFAULT_CANDIDATES, min_value=1,
+                                              max_value=MAX_CANDIDATES)
+        seed = serializers.IntegerField(required=False, min_value=0, max_value=MAX_SEED)
+        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_STEPS)
+        guidance = serializers.FloatField(default=DEFAULT_GUIDANCE, min_value=MIN_GUIDANCE,
+                                          max_value=MAX_GUIDANCE)
+        sampler = serializers.ChoiceField(SAMPLERS, default=SAMPLERS[0])
+        keep = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
+                                        help_text="Best-of-n: keep the top k by the active reward model.")
+        version = serializers.CharField(required=False, help_text="Generator name; default: active")
+
+    @extend_schema(request=InputSerializer, responses={202: GenerationJobSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        subject = subject_get(user=request.user, subject_id=values.pop("subject"))
+        name = values.pop("version", None)
+        version = generator_version_get(name=name) if name else None
+        created = generation_job_create(subject=subject, created_by=request.user, version=version,
+                                        **values)
+        return Response(GenerationJobSerializer(created).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GenerationJobDetailApi(APIView):
+    """A generation request, its job's progress and (once it succeeded) its headshots."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: GenerationJobSerializer})
+    def get(self, request: Request, generation_id: int) -> Response:
+        return Response(GenerationJobSerializer(generation_job_get(generation_id=generation_id)).data)
+
+
+class HeadshotDetailApi(APIView):
+    """One headshot: image URL and everything needed to regenerate it."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: HeadshotSerializer})
+    def get(self, request: Request, headshot_id: int) -> Response:
+        return Response(HeadshotSerializer(headshot_get(headshot_id=headshot_id)).data)
+
+
+class GeneratorVersionListApi(APIView):
+    """Generator versions, newest first."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: GeneratorVersionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(GeneratorVersionSerializer(generator_version_list(), many=True).data)
+
+
+class GeneratorVersionActivateApi(APIView):
+    """Make a version the active one (the previous active version is retired)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema(request=None, responses={200: GeneratorVersionSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        version = generator_version_activate(version=generator_version_get(name=name))
+        return Response(GeneratorVersionSerializer(version).data)
+
+
+class GeneratorTrainingApi(APIView):
+    """Start a generator training job on the stored face crops (resumable, checkpointed)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="GeneratorTrainingRequest")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.SlugField(max_length=64)
+        steps = serializers.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS)
+        minutes = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
+        batch_size = serializers.IntegerField(default=32, min_value=1, max_value=MAX_BATCH_SIZE)
+        image_size = serializers.IntegerField(required=False, allow_null=True,
+                                              help_text="64 by default; a parent's own when fine-tuning.")
+        prediction_type = serializers.ChoiceField(
+            PREDICTION_TYPES, required=False, allow_null=True,
+            help_text=f"{TRAINING_PREDICTION_TYPE} by default; a parent's own when fine-tuning.")
+        seed = serializers.IntegerField(default=0, min_value=0)
+        activate = serializers.BooleanField(default=False)
+        parent = serializers.SlugField(max_length=64, required=False, allow_null=True,
+                                       help_text="Fine-tune this version: start from its weights and keep "
+                                                 "its held-out people out of training.")
+
+    @extend_schema(request=InputSerializer, responses={202: JobLinkSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = generator_training_start(started_by=request.user, **data.validated_data)
+        body = {"id": job.pk, "url": f"/api/jobs/{job.pk}/"}
+        return Response(JobLinkSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,53 @@
+"""Forms of the generator's pages; the API takes the same fields (``generation.generator.apis``), and
+both validate against ``generation.generator.options`` and ``generation.ml.options``."""
+
+from django import forms
+
+from generation.generator.options import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    MAX_BATCH_SIZE,
+    MAX_CANDIDATES,
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_TRAINING_STEPS,
+    MIN_GUIDANCE,
+)
+from generation.ml.options import PREDICTION_TYPES, SAMPLER_LABELS, SAMPLERS, TRAINING_PREDICTION_TYPE
+from generation.models import GeneratorVersion
+
+
+class GenerationForm(forms.Form):
+    candidates = forms.IntegerField(min_value=1, max_value=MAX_CANDIDATES, initial=DEFAULT_CANDIDATES,
+                                    label="Candidates")
+    seed = forms.IntegerField(min_value=0, max_value=MAX_SEED, required=False,
+                              label="Seed (empty: random, recorded)")
+    steps = forms.IntegerField(min_value=1, max_value=MAX_STEPS, initial=DEFAULT_STEPS, label="Sampler steps")
+    guidance = forms.FloatField(min_value=MIN_GUIDANCE, max_value=MAX_GUIDANCE, initial=DEFAULT_GUIDANCE,
+                                label="Guidance (1 = likeness, higher = more studio style)")
+    sampler = forms.ChoiceField(choices=[(s, SAMPLER_LABELS[s]) for s in SAMPLERS], initial=SAMPLERS[0])
+    keep = forms.IntegerField(min_value=1, max_value=MAX_CANDIDATES, required=False,
+                              label="Keep the best k (empty: keep all; needs an active reward model)")
+
+
+class GeneratorTrainingForm(forms.Form):
+    """Start a training job."""
+
+    name = forms.SlugField(max_length=64, label="Name of the new version")
+    parent = forms.ModelChoiceField(
+        GeneratorVersion.objects.order_by("-created_at"), required=False,
+        to_field_name="name", empty_label="None: train from scratch",
+        label="Fine-tune from (keeps its weights, configuration and held-out people)")
+    minutes = forms.FloatField(min_value=0.1, max_value=24 * 60, required=False, initial=10,
+                               label="Stop after minutes (empty: run all steps)")
+    steps = forms.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS, initial=20_000,
+                               label="Steps at most")
+    batch_size = forms.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, initial=32, label="Batch size")
+    prediction_type = forms.ChoiceField(
+        choices=[("", f"{TRAINING_PREDICTION_TYPE} (a parent's own when fine-tuning)"),
+                 *((t, t) for t in sorted(PREDICTION_TYPES, key=lambda t: t != TRAINING_PREDICTION_TYPE))],
+        required=False, label="Prediction type")
+    seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=0)
+    activate = forms.BooleanField(required=False, label="Make it the active generator when done")

@@ -1,0 +1,14 @@
+"""What a generation or training request may ask for: the one source that forms, serializers,
+commands and services (here and in monitoring) validate against. The choices the network itself
+understands (prediction types, samplers) are in ``generation.ml.options``."""
+
+MAX_CANDIDATES = 16  # per generation job, and per person in a metric snapshot
+DEFAULT_CANDIDATES = 4
+MAX_STEPS = 200  # sampler steps
+DEFAULT_STEPS = 25
+MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 10.0  # classifier-free guidance (1 = plain conditional)
+DEFAULT_GUIDANCE = 1.0
+MAX_SEED = 2**62
+MAX_TRAINING_STEPS = 1_000_000
+MAX_BATCH_SIZE = 512
+DEFAULT_IMAGE_SIZE = 64

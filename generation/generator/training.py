@@ -1,0 +1,180 @@
+"""Writes of generator training: the training set from stored crops (held out by identity), its
+export for training elsewhere, and the training job (from scratch or fine-tuning a parent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from generation.generator.options import DEFAULT_IMAGE_SIZE, MAX_TRAINING_STEPS
+from generation.generator.services import generator_files, generator_version_register
+from generation.ml.options import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
+from generation.models import GeneratorVersion, PhotoStatus, SourcePhoto, Subject
+from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import Job
+from hfplatform.jobs.progress import JobProgress
+from hfplatform.jobs.registry import job_kind
+from hfplatform.jobs.services import job_create
+
+MIN_TRAINING_PHOTOS = 8
+
+
+def training_photos(*, image_size: int) -> list[SourcePhoto]:
+    """Accepted photos with an aligned crop of ``image_size`` and an identity embedding, one per
+    subject (the earliest), in a stable order."""
+    photos = (SourcePhoto.objects.filter(status=PhotoStatus.ACCEPTED, embedding__isnull=False)
+              .filter(aligned_crops__has_key=str(image_size)).order_by("subject_id", "created_at"))
+    first: dict[int, SourcePhoto] = {}
+    for photo in photos:
+        first.setdefault(photo.subject_id, photo)
+    return list(first.values())
+
+
+def crop_size_for(image_size: int) -> int:
+    """Training pairs are degraded at the largest stored crop size (as casual photos are taken at
+    full resolution) and then shrunk to the generator's size."""
+    return max(s for s in settings.FACE_ALIGN_SIZES if s >= image_size)
+
+
+def training_set_build(
+    *, image_size: int, heldout_fraction: float = 0.1, seed: int = 0,
+    heldout: list[int] | None = None,
+) -> tuple[np.ndarray, list[Subject], list[Subject]]:
+    """(training crops N×S×S×3 uint8 at the largest crop size, training subjects, held-out
+    subjects). Photos of the same person (by dlib embedding) fall on one side only, so held-out
+    people are never seen. ``heldout`` (subject ids, a parent version's held-out people) keeps
+    exactly those people out instead of drawing a new split, so a fine-tuned version is judged
+    on people neither it nor its parent has seen."""
+    from generation.ml.train import split_by_identity, split_keeping_heldout
+
+    image_size = crop_size_for(image_size)
+    photos = training_photos(image_size=image_size)
+    if len(photos) < MIN_TRAINING_PHOTOS:
+        raise ApplicationError(
+            f"Training needs at least {MIN_TRAINING_PHOTOS} accepted photos with {image_size}px "
+            f"crops; there are {len(photos)}. Import the corpus first (import_face_corpus).",
+            code="too_few_photos")
+    embeddings = np.asarray([p.embedding for p in photos], dtype=np.float32)
+    if heldout is None:
+        train_idx, heldout_idx = split_by_identity(embeddings, heldout_fraction=heldout_fraction,
+                                                   seed=seed)
+    else:
+        heldout_ids = set(heldout)
+        held = np.array([p.subject_id in heldout_ids for p in photos], dtype=bool)
+        train_idx, heldout_idx = split_keeping_heldout(embeddings, held)
+    crops = []
+    for i in train_idx:
+        with default_storage.open(photos[i].aligned_crops[str(image_size)], "rb") as stored:
+            crops.append(np.asarray(Image.open(stored).convert("RGB")))
+    return (np.stack(crops), [photos[i].subject for i in train_idx],
+            [photos[i].subject for i in heldout_idx])
+
+
+def training_set_export(*, out: Path, image_size: int, heldout_fraction: float = 0.1,
+                        seed: int = 0) -> dict[str, Any]:
+    """Write the training split as ``out`` (npz with ``images``) and ``out.json`` (held-out
+    subjects by corpus reference, counts, fingerprint), for training on another machine with
+    ``python -m generation.ml.train``. Register the result with ``generator_register``."""
+    from generation.ml.train import dataset_fingerprint
+
+    images, train_subjects, heldout = training_set_build(
+        image_size=image_size, heldout_fraction=heldout_fraction, seed=seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=images)
+    info = {"images": len(images), "crop_size": images.shape[1], "image_size": image_size, "seed": seed,
+            "heldout_refs": [s.source_ref or f"subject:{s.pk}" for s in heldout],
+            "training_refs": [s.source_ref or f"subject:{s.pk}" for s in train_subjects],
+            "images_fingerprint": dataset_fingerprint(images, {"image_size": image_size})}
+    Path(f"{out}.json").write_text(json.dumps(info, indent=2))
+    return info
+
+
+def _parent_config(parent: GeneratorVersion) -> dict[str, Any]:
+    info = generator_files(parent) / "generator.json"
+    if not info.exists():
+        raise ApplicationError(f"The files of generator {parent.name} are missing ({info.parent}).",
+                               code="generator_files_missing")
+    return json.loads(info.read_text())["config"]
+
+
+def generator_training_start(*, started_by: Any, name: str, steps: int, minutes: float | None = None,
+                             batch_size: int = 32, image_size: int | None = None,
+                             prediction_type: str | None = None, seed: int = 0, activate: bool = False,
+                             parent: str | None = None, enqueue: bool = True) -> Job:
+    """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:
+    it starts from its weights, keeps its architecture, image size and prediction type, and keeps
+    its held-out people out of training."""
+    if GeneratorVersion.objects.filter(name=name).exists():
+        raise ApplicationError(f"A generator named {name!r} already exists.", code="generator_exists")
+    if parent is not None:
+        parent_version = GeneratorVersion.objects.filter(name=parent).first()
+        if parent_version is None:
+            raise ApplicationError(f"No generator version named {parent!r} to fine-tune.",
+                                   code="unknown_parent", extra={"fields": {"parent": ["unknown version"]}})
+        config = _parent_config(parent_version)
+        for field, given in (("image_size", image_size), ("prediction_type", prediction_type)):
+            if given is not None and given != config[field]:
+                message = f"the parent's is {config[field]!r}"
+                raise ApplicationError(
+                    f"{field} must be the parent's ({config[field]!r}) when fine-tuning {parent}.",
+                    code=f"invalid_{field}", extra={"fields": {field: [message]}})
+        image_size, prediction_type = config["image_size"], config["prediction_type"]
+    image_size = DEFAULT_IMAGE_SIZE if image_size is None else image_size
+    prediction_type = TRAINING_PREDICTION_TYPE if prediction_type is None else prediction_type
+    if not 1 <= steps <= MAX_TRAINING_STEPS:
+        raise ApplicationError(f"steps must be between 1 and {MAX_TRAINING_STEPS:,}.", code="invalid_steps")
+    if image_size not in settings.FACE_ALIGN_SIZES:
+        raise ApplicationError(f"image_size must be one of the aligned crop sizes "
+                               f"{settings.FACE_ALIGN_SIZES}.", code="invalid_image_size")
+    if prediction_type not in PREDICTION_TYPES:
+        raise ApplicationError(f"prediction_type must be one of {', '.join(PREDICTION_TYPES)}.",
+                               code="invalid_prediction_type")
+    params = {"name": name, "steps": steps, "minutes": minutes, "batch_size": batch_size,
+              "image_size": image_size, "prediction_type": prediction_type, "seed": seed,
+              "activate": activate, "parent": parent}
+    title = f"Train generator {name} ({steps} steps{f', from {parent}' if parent else ''})"
+    return job_create(kind="generator_training", started_by=started_by, params=params, title=title,
+                      enqueue=enqueue)
+
+
+@job_kind("generator_training", resumable=True, title="Train generator")
+def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
+    """Train on the stored crops, checkpointing as it goes (a retry resumes from the last
+    checkpoint), then register the result as a candidate (or active) version."""
+    from generation.ml.generator import GeneratorConfig
+    from generation.ml.train import TrainConfig, train
+
+    p = job.params
+    parent = GeneratorVersion.objects.get(name=p["parent"]) if p.get("parent") else None
+    images, train_subjects, heldout = training_set_build(
+        image_size=p["image_size"], seed=p["seed"],
+        heldout=list(parent.heldout_subjects) if parent is not None else None)
+    if parent is not None:
+        gen_config = GeneratorConfig.from_dict(_parent_config(parent))
+    else:
+        gen_config = GeneratorConfig(image_size=p["image_size"], prediction_type=p["prediction_type"])
+    train_config = TrainConfig(steps=p["steps"], batch_size=p["batch_size"], seed=p["seed"],
+                               max_minutes=p.get("minutes"), degrade_size=images.shape[1],
+                               init_from=str(generator_files(parent)) if parent is not None else None)
+    out_dir = Path(settings.GENERATOR_ROOT) / f"job-{job.pk}"
+    progress.log(f"{len(images)} training subjects, {len(heldout)} held out; writing {out_dir}")
+
+    def report(step: int, total: int, loss: float) -> None:
+        progress.step(step, total, f"step {step} of {total}, loss {loss:.4f}")
+
+    result = train(images, out_dir, gen_config, train_config, progress=report)
+    version = generator_version_register(
+        name=p["name"], files_dir=str(result["final"]), created_by=job.started_by,
+        training_job=job, activate=p.get("activate", False), heldout=heldout, parent=parent,
+        notes=(f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects"
+               + (f", fine-tuned from {parent.name}." if parent is not None else ".")),
+    )
+    progress.log(f"registered generator {version.name} ({version.status})")
+    return {"version": version.name, "steps": result["steps"],
+            "loss_curve": result["loss_curve"][-500:], "seconds_per_step": result.get("seconds_per_step")}
