@@ -186,7 +186,7 @@ class World:
 
 
 def world_build(headshots: int) -> World:
-    """As tests/review/conftest.py: subjects with an accepted photo (aligned crop), one generation job
+    """As tests/fixtures/review.py: subjects with an accepted photo (aligned crop), one generation job
     each, ``PER_SUBJECT`` headshots per job drawn with Pillow, all of one generator version."""
     from django.core.files.storage import default_storage
     from django.utils import timezone

@@ -1,4 +1,5 @@
-"""Small server-side SVG charts for the agreement page: plain Python, no Django, no JavaScript.
+"""Small server-side SVG charts (review agreement, monitoring dashboards): plain Python, no Django,
+no JavaScript.
 
 Every chart is readable without colour: each bar or point carries its value as text, reference
 lines are dashed differently and labelled, bars under a threshold are hatched and marked in words,
@@ -103,6 +104,30 @@ def _references(parts: list[str], x, references: Sequence[Reference], height: in
                      f"{escape(ref.label)}</text>")
 
 
+def _row_label(parts: list[str], y: int, label: str) -> None:
+    parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
+
+
+def _row_unavailable(parts: list[str], y: int, reason: str) -> None:
+    parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
+                 f"{escape(reason)}</text>")
+
+
+def _row_value(parts: list[str], y: int, value: str, suffix: str) -> None:
+    """The right column: ``value`` (already formatted), then ``suffix`` (escaped here)."""
+    parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{value}{escape(suffix)}</text>')
+
+
+def _close(parts: list[str], x, domain: tuple[float, float], height: int, percent: bool,
+           empty: bool) -> str:
+    """The axis and the end of the chart (saying "no data yet" when it has no row), as one string."""
+    if empty:
+        parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
+    _axis(parts, x, domain, height, percent)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _domain(values: Sequence[float | None], default: tuple[float, float]) -> tuple[float, float]:
     lo = min([default[0], *[v for v in values if v is not None]])
     return (floor(lo * 4) / 4, default[1])
@@ -120,10 +145,9 @@ def bar_chart(bars: Sequence[Bar], *, testid: str, title: str, references: Seque
         _references(parts, x, references, height)
     for row, bar in enumerate(bars):
         y = TOP + row * ROW_H
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(bar.label)}</text>')
+        _row_label(parts, y, bar.label)
         if bar.value is None:
-            parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
-                         f"unavailable: {escape(bar.note)}</text>")
+            _row_unavailable(parts, y, f"unavailable: {bar.note}")
             continue
         start, end = sorted((x(0.0 if domain[0] <= 0 else domain[0]), x(bar.value)))
         below = threshold is not None and bar.value < threshold
@@ -134,13 +158,8 @@ def bar_chart(bars: Sequence[Bar], *, testid: str, title: str, references: Seque
                      f"{_value_text(bar.value, percent)}</title></rect>")
         marker = f" (below {threshold:g})" if below else ""
         note = f" {bar.note}" if bar.note else ""
-        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{_value_text(bar.value, percent)}'
-                     f"{escape(marker + note)}</text>")
-    if not bars:
-        parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
-    _axis(parts, x, domain, height, percent)
-    parts.append("</svg>")
-    return "".join(parts)
+        _row_value(parts, y, _value_text(bar.value, percent), marker + note)
+    return _close(parts, x, domain, height, percent, empty=not bars)
 
 
 def _value_text(value: float, percent: bool) -> str:
@@ -170,11 +189,10 @@ def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
     for row, point in enumerate(points):
         y = TOP + row * ROW_H
         mid = y + ROW_H / 2
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end">{escape(point.label)}</text>')
+        _row_label(parts, y, point.label)
         if point.value is None:
-            reason = point.note if point.note.startswith("unavailable") else f"unavailable: {point.note}"
-            parts.append(f'<text x="{LABEL_W + 4}" y="{y + 17}" font-style="italic" data-unavailable="1">'
-                         f"{escape(reason)}</text>")
+            _row_unavailable(parts, y, point.note if point.note.startswith("unavailable")
+                             else f"unavailable: {point.note}")
             continue
         if point.low is not None and point.high is not None:
             lo, hi = x(point.low), x(point.high)
@@ -189,10 +207,5 @@ def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
         interval = (f" [{text(point.low)}–{text(point.high)}]"
                     if point.low is not None and point.high is not None else "")
         note = f" {point.note}" if point.note else ""
-        parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{text(point.value)}'
-                     f"{escape(interval + note)}</text>")
-    if not points:
-        parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
-    _axis(parts, x, domain, height, percent)
-    parts.append("</svg>")
-    return "".join(parts)
+        _row_value(parts, y, text(point.value), interval + note)
+    return _close(parts, x, domain, height, percent, empty=not points)

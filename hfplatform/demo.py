@@ -1,6 +1,6 @@
 """Demo media drawn with Pillow, so a fresh install has images to run the thumbnails job on.
 
-The face corpus (issue 3) replaces these with real photos; these stay as the zero-download fallback.
+The face corpus (``generation.ml.corpus``) supplies real photos; these are the zero-download fallback.
 """
 
 from __future__ import annotations

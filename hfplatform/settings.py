@@ -184,15 +184,16 @@ METRICS_CACHE = Path(env.str("METRICS_CACHE", default=str(VAR_DIR / "cache")))
 TORCH_HOME = Path(os.environ["TORCH_HOME"])
 # Where generator training writes checkpoints and versions (a local disk of the training worker).
 GENERATOR_ROOT = Path(env.str("GENERATOR_ROOT", default=str(VAR_DIR / "generators")))
-# Review: how much a photographer's answer counts against a reviewer's in weighted figures.
-REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=2.0)
+# Review: how much a photographer's answer counts against a reviewer's in weighted figures
+# (unset: review.options.DEFAULT_PHOTOGRAPHER_WEIGHT; read it with review.quality.photographer_weight).
+REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=None)
 # Reward models: where training writes checkpoints and versions; how reviews become pairs.
 REWARD_ROOT = Path(env.str("REWARD_ROOT", default=str(VAR_DIR / "reward")))
 REWARD_KEEP_TIES = env.bool("REWARD_KEEP_TIES", default=True)
 REWARD_RATING_MARGIN = env.float("REWARD_RATING_MARGIN", default=0.5)
-# Monitoring: alert rules evaluated on every snapshot (a rule set to null is off).
-MONITORING_ALERT_RULES = env.json("MONITORING_ALERT_RULES", default={
-    "kid_worse_than_active_by": 0.01, "min_group_verification_rate": 0.8, "min_fairness_ratio": 0.8})
+# Monitoring: alert rules evaluated on every snapshot (a rule set to null is off); the rules given
+# here replace those of monitoring.alerts.DEFAULT_RULES, the others keep their default.
+MONITORING_ALERT_RULES = env.json("MONITORING_ALERT_RULES", default={})
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

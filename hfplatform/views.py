@@ -1,4 +1,5 @@
-"""Platform-wide views: health check and error pages (JSON under /api/, HTML elsewhere)."""
+"""Platform-wide views: health check and error pages (JSON under /api/, HTML elsewhere), and the
+helpers every app's pages use (a selector's NotFound as a 404, a form handed to a service)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from hfplatform.errors import NotFound
+from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
 
 logger = logging.getLogger(__name__)
 Row = TypeVar("Row")
+
+LIST_LIMIT = 200  # rows an unpaginated list (an API's list, the campaign page) returns at most
 
 
 def found_or_404(selector: Callable[..., Row], **lookup: Any) -> Row:
@@ -23,6 +26,18 @@ def found_or_404(selector: Callable[..., Row], **lookup: Any) -> Row:
         return selector(**lookup)
     except NotFound as exc:
         raise Http404(exc.message) from None
+
+
+def form_submit(*, form: Any, service: Callable[[dict[str, Any]], Row]) -> Row | None:
+    """What ``service`` (a call of a service) makes of a valid form's cleaned data; None when the form
+    is not valid or the service refused, its ``ApplicationError`` then shown on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return service(dict(form.cleaned_data))
+    except ApplicationError as exc:
+        add_error_to_form(form, exc)
+        return None
 
 
 @never_cache

@@ -1,7 +1,8 @@
 """Alert rules evaluated on every metric snapshot (pure functions: figures in, alerts out).
 
-Rules and thresholds come from ``settings.MONITORING_ALERT_RULES`` (a dict, or a JSON string in the
-environment); a rule whose threshold is missing or None is off. Each alert is
+Rules and thresholds are ``DEFAULT_RULES`` (their one home), each replaced by the one of the same name in
+``settings.MONITORING_ALERT_RULES`` (a dict, or a JSON string in the environment); a rule whose
+threshold is None is off. Each alert is
 ``{"rule", "message", "value", "threshold"}`` with the message in words.
 """
 

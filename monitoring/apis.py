@@ -10,31 +10,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generation.generator.options import MAX_CANDIDATES
-from generation.models import GeneratorVersion
+from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVALUATION_STEPS
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
-from hfplatform.errors import NotFound
+from hfplatform.views import LIST_LIMIT
 from monitoring.models import MetricSnapshot
-from monitoring.selectors import snapshot_get, snapshot_list, snapshot_status, version_lineage
+from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.selectors import (
+    generator_version_by_ref,
+    reward_model_by_name,
+    snapshot_get,
+    snapshot_list,
+    snapshot_status,
+    version_lineage,
+)
 from monitoring.services import metric_snapshot_start
-
-
-def generator_version_by_ref(ref: str | int) -> GeneratorVersion:
-    """A version by name, or by id when ``ref`` is a number."""
-    query = GeneratorVersion.objects.filter(pk=int(ref)) if str(ref).isdigit() else \
-        GeneratorVersion.objects.filter(name=str(ref))
-    version = query.first()
-    if version is None:
-        raise NotFound(f"No generator version {ref!r}.")
-    return version
-
-
-def reward_model_by_name(name: str | None) -> Any:
-    if not name:
-        return None
-    from reward.selectors import reward_model_get
-
-    return reward_model_get(name=name)
 
 
 @extend_schema_serializer(component_name="MetricSnapshotSummary")
@@ -79,13 +68,14 @@ class SnapshotListApi(APIView):
         generator_version = serializers.CharField(help_text="Version name (or id).")
         reward_model = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                              help_text="Reward model name: adds the mean reward score.")
-        candidates = serializers.IntegerField(default=2, min_value=1, max_value=MAX_CANDIDATES)
-        steps = serializers.IntegerField(default=25, min_value=1, max_value=1000)
+        candidates = serializers.IntegerField(default=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
+                                              max_value=MAX_CANDIDATES)
+        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
         seed = serializers.IntegerField(default=0, min_value=0)
 
     @extend_schema(responses={200: SnapshotSummarySerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(SnapshotSummarySerializer(snapshot_list()[:200], many=True).data)
+        return Response(SnapshotSummarySerializer(snapshot_list()[:LIST_LIMIT], many=True).data)
 
     @extend_schema(request=InputSerializer, responses={202: SnapshotSummarySerializer})
     def post(self, request: Request) -> Response:

@@ -3,8 +3,9 @@
 It takes the version's held-out people (``heldout_photos``: people never seen in training), samples
 ``candidates`` headshots per person from that person's casual input with one seed rule
 (:func:`candidate_seed`) and one batching, and measures them against the people's clean portraits.
-The generator report, the metric snapshot job and the promotion gate all call it, so the same
-version, people and seeds give the same images and the same figures under the same names:
+The generator report and the metric snapshot job both call it (as should anything that compares
+versions), so the same version, people and seeds give the same images and the same figures under
+the same names:
 
 * ``fid``, ``kid``: against the held-out clean portraits (Inception; reference features cached);
 * ``lpips_likeness``: LPIPS of each output to that person's own clean portrait, with a 95% interval;
@@ -33,15 +34,14 @@ from django.conf import settings
 from PIL import Image
 
 from generation.faces.selectors import photo_crop
-from generation.generator.options import DEFAULT_GUIDANCE, DEFAULT_STEPS, MAX_CANDIDATES
+from generation.generator.options import DEFAULT_GUIDANCE, DEFAULT_STEPS, MAX_EVALUATION_STEPS
 from generation.generator.selectors import heldout_photos
-from generation.generator.services import casual_input, check_guidance, generator_load
+from generation.generator.services import casual_input, check_sampling, generator_load
 from generation.models import GeneratorVersion, SourcePhoto
 from hfplatform.errors import ApplicationError
 from hfplatform.ml import MetricValue, bootstrap_interval
 
 MIN_HELDOUT_PEOPLE = 4
-MAX_STEPS = 1000
 SEED_STRIDE = 1000  # seeds of one person's candidates never reach the next person's
 BATCH = 16  # images sampled at once; part of what an image is (same batches, same pixels)
 IDENTITY_SIDE = 256  # outputs are upscaled before face detection: dlib's HOG misses 64 px faces
@@ -95,12 +95,7 @@ def evaluation_photos(*, version: GeneratorVersion, people: int | None = None) -
 
 
 def check_evaluation(*, candidates: int, steps: int, guidance: float) -> None:
-    if not 1 <= candidates <= MAX_CANDIDATES:
-        raise ApplicationError(f"candidates must be between 1 and {MAX_CANDIDATES}.",
-                               code="invalid_candidates")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ApplicationError(f"steps must be between 1 and {MAX_STEPS}.", code="invalid_steps")
-    check_guidance(guidance)
+    check_sampling(candidates=candidates, steps=steps, guidance=guidance, max_steps=MAX_EVALUATION_STEPS)
 
 
 # --- Metric backends ------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from generation.generator.options import DEFAULT_STEPS
+from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
+
 
 class SnapshotStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -23,8 +26,8 @@ class MetricSnapshot(models.Model):
                                           related_name="snapshots")
     reward_model = models.ForeignKey("reward.RewardModelVersion", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
-    candidates = models.PositiveSmallIntegerField(default=2)
-    steps = models.PositiveSmallIntegerField(default=25)
+    candidates = models.PositiveSmallIntegerField(default=DEFAULT_SNAPSHOT_CANDIDATES)
+    steps = models.PositiveSmallIntegerField(default=DEFAULT_STEPS)
     seed = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=SnapshotStatus.choices, default=SnapshotStatus.PENDING)
     error = models.TextField(blank=True)

@@ -1,4 +1,5 @@
-"""Reads for monitoring: snapshots, the trend of each metric across versions, lineage."""
+"""Reads for monitoring: snapshots, the trend of each metric across versions, lineage, and the
+generator version and reward model a snapshot request names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.db.models import QuerySet
 
 from generation.models import GeneratorVersion
 from hfplatform.errors import NotFound
+from hfplatform.jobs.models import JobStatus
 from monitoring.models import MetricSnapshot, SnapshotStatus
 
 #: (key, label, where it lives on the snapshot, lower is better)
@@ -28,6 +30,30 @@ METRICS: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
+def generator_version_by_ref(ref: str | int) -> GeneratorVersion:
+    """A version by name, or by id when ``ref`` is a number."""
+    query = GeneratorVersion.objects.filter(pk=int(ref)) if str(ref).isdigit() else \
+        GeneratorVersion.objects.filter(name=str(ref))
+    version = query.first()
+    if version is None:
+        raise NotFound(f"No generator version {ref!r}.")
+    return version
+
+
+def reward_model_by_name(name: str | None) -> Any:
+    """The reward model named ``name``, None when no name is given."""
+    if not name:
+        return None
+    from reward.selectors import reward_model_get
+
+    return reward_model_get(name=name)
+
+
+def metric_figure(snapshot: MetricSnapshot, where: str, key: str) -> dict[str, Any] | None:
+    """A snapshot's figure ``key`` from its ``where`` field (``METRICS``), None when it has none."""
+    return (getattr(snapshot, where) or {}).get(key)
+
+
 def snapshot_list() -> QuerySet[MetricSnapshot]:
     return MetricSnapshot.objects.select_related("generator_version", "reward_model", "started_by", "job")
 
@@ -42,14 +68,14 @@ def snapshot_get(*, snapshot_id: int) -> MetricSnapshot:
 def snapshot_status(snapshot: MetricSnapshot) -> str:
     """The snapshot's status, following its job while it is pending (a failed or cancelled job)."""
     if snapshot.status == SnapshotStatus.PENDING and snapshot.job is not None and snapshot.job.is_finished:
-        return SnapshotStatus.FAILED if snapshot.job.status != "succeeded" else snapshot.status
+        return SnapshotStatus.FAILED if snapshot.job.status != JobStatus.SUCCEEDED else snapshot.status
     return snapshot.status
 
 
 def snapshot_figure(snapshot: MetricSnapshot, key: str) -> dict[str, Any] | None:
     for name, _, where, _ in METRICS:
         if name == key:
-            return (getattr(snapshot, where) or {}).get(key)
+            return metric_figure(snapshot, where, key)
     return None
 
 
@@ -66,7 +92,7 @@ def metric_trend() -> list[dict[str, Any]]:
     snapshots = latest_snapshots()
     return [{"key": key, "label": label, "lower_is_better": lower,
              "points": [{"version": s.generator_version.name, "snapshot": s.pk,
-                         "figure": (getattr(s, where) or {}).get(key)} for s in snapshots]}
+                         "figure": metric_figure(s, where, key)} for s in snapshots]}
             for key, label, where, lower in METRICS]
 
 

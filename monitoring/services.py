@@ -15,7 +15,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from generation.generator.options import DEFAULT_STEPS
+from generation.generator.options import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from generation.models import GeneratorStatus, GeneratorVersion, PhotoStatus, SourcePhoto
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.models import Job
@@ -25,6 +25,7 @@ from hfplatform.jobs.services import job_create
 from monitoring.alerts import alerts_evaluate
 from monitoring.evaluation import Evaluation, check_evaluation, evaluation_photos, heldout_evaluation
 from monitoring.models import MetricSnapshot, SnapshotStatus
+from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
 
 TARGET_VERIFICATION_RATE = 0.9
 
@@ -63,7 +64,7 @@ def _targets(rows: dict[str, Any], ideal_vs_input: dict[str, Any]) -> list[dict[
 
 
 def generator_report(*, version: GeneratorVersion, people: int | None = None, steps: int = DEFAULT_STEPS,
-                     seed: int = 0, guidance: float = 1.0,
+                     seed: int = 0, guidance: float = DEFAULT_GUIDANCE,
                      report: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The held-out evaluation with its baselines (casual inputs, SDEdit) and the targets; stored on
     the version."""
@@ -87,10 +88,10 @@ def generator_report(*, version: GeneratorVersion, people: int | None = None, st
 
 @transaction.atomic
 def metric_snapshot_start(*, generator_version: GeneratorVersion, started_by: Any,
-                          reward_model: Any = None, candidates: int = 2, steps: int = DEFAULT_STEPS,
-                          seed: int = 0, enqueue: bool = True) -> MetricSnapshot:
+                          reward_model: Any = None, candidates: int = DEFAULT_SNAPSHOT_CANDIDATES,
+                          steps: int = DEFAULT_STEPS, seed: int = 0, enqueue: bool = True) -> MetricSnapshot:
     """Check the request, store a pending snapshot and queue its job."""
-    check_evaluation(candidates=candidates, steps=steps, guidance=1.0)
+    check_evaluation(candidates=candidates, steps=steps, guidance=DEFAULT_GUIDANCE)
     evaluation_photos(version=generator_version)
     job = job_create(kind="metric_snapshot", started_by=started_by, enqueue=enqueue,
                      title=f"Metric snapshot of {generator_version.name}", params={})

@@ -13,18 +13,20 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from generation.generator.options import MAX_CANDIDATES
+from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVALUATION_STEPS
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.charts import Bar, interval_chart
-from hfplatform.errors import ApplicationError
-from hfplatform.views import found_or_404
+from hfplatform.views import form_submit, found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
 from monitoring.models import MetricSnapshot
+from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
 from monitoring.selectors import (
     METRICS,
     latest_snapshots,
+    metric_figure,
     metric_trend,
+    reward_model_by_name,
     snapshot_get,
     snapshot_list,
     snapshot_status,
@@ -65,7 +67,7 @@ def fairness_charts(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
 def _figure_rows(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
     rows = []
     for key, label, where, lower in METRICS:
-        figure = (getattr(snapshot, where) or {}).get(key)
+        figure = metric_figure(snapshot, where, key)
         if figure is not None:
             rows.append({"key": key, "label": label, "lower_is_better": lower, "figure": figure})
     return rows
@@ -76,8 +78,9 @@ class SnapshotForm(forms.Form):
                                                to_field_name="name")
     reward_model = forms.CharField(required=False,
                                    help_text="Reward model name (optional): adds the mean reward score.")
-    candidates = forms.IntegerField(initial=2, min_value=1, max_value=MAX_CANDIDATES)
-    steps = forms.IntegerField(initial=25, min_value=1, max_value=1000)
+    candidates = forms.IntegerField(initial=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
+                                    max_value=MAX_CANDIDATES)
+    steps = forms.IntegerField(initial=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
 
 
 def _dashboard(request: HttpRequest, form: SnapshotForm | None = None) -> HttpResponse:
@@ -104,23 +107,18 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 @role_required(*ENGINEERS)
 def snapshot_create_page(request: HttpRequest) -> HttpResponse:
     form = SnapshotForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        try:
-            reward = None
-            if values.get("reward_model"):
-                from reward.selectors import reward_model_get
 
-                reward = reward_model_get(name=values["reward_model"])
-            snapshot = metric_snapshot_start(generator_version=values["generator_version"],
-                                             reward_model=reward, candidates=values["candidates"],
-                                             steps=values["steps"], started_by=request.user)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Snapshot {snapshot.pk} of {snapshot.generator_version.name} queued.")
-            return redirect("jobs:detail", snapshot.job_id)
-    return _dashboard(request, form)
+    def start(values: dict[str, Any]) -> MetricSnapshot:
+        return metric_snapshot_start(generator_version=values["generator_version"],
+                                     reward_model=reward_model_by_name(values["reward_model"]),
+                                     candidates=values["candidates"], steps=values["steps"],
+                                     started_by=request.user)
+
+    snapshot = form_submit(form=form, service=start)
+    if snapshot is None:
+        return _dashboard(request, form)
+    messages.success(request, f"Snapshot {snapshot.pk} of {snapshot.generator_version.name} queued.")
+    return redirect("jobs:detail", snapshot.job_id)
 
 
 def _snapshot(snapshot_id: int) -> MetricSnapshot:
@@ -150,7 +148,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     if len(pair) == 2:
         a, b = pair
         for key, label, where, lower in METRICS:
-            fa, fb = (getattr(a, where) or {}).get(key), (getattr(b, where) or {}).get(key)
+            fa, fb = metric_figure(a, where, key), metric_figure(b, where, key)
             if fa is None and fb is None:
                 continue
             va, vb = (fa or {}).get("value"), (fb or {}).get("value")

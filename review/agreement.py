@@ -22,12 +22,14 @@ from typing import Any, Literal
 import krippendorff
 import numpy as np
 
+from review.options import SCORES
+
 Level = Literal["ordinal", "nominal"]
 
 #: Pairwise winners as numbers for the nominal alpha (the numbers carry no order).
 PAIRWISE_CODES: dict[str, int] = {"a": 0, "b": 1, "tie": 2}
 #: The 1–5 rating scale, the value domain of the ordinal alpha.
-RATING_SCALE: tuple[int, ...] = (1, 2, 3, 4, 5)
+RATING_SCALE: tuple[int, ...] = tuple(SCORES)
 #: Krippendorff's guidance: ≥ 0.8 reliable, ≥ 0.667 enough for tentative conclusions only.
 ALPHA_TENTATIVE = 0.667
 ALPHA_RELIABLE = 0.8

@@ -6,6 +6,9 @@ a different second answer is a 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -16,6 +19,7 @@ from rest_framework.views import APIView
 from generation.models import GenerationJob, GeneratorVersion, Subject
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.views import LIST_LIMIT
 from review.models import (
     ArtefactFlag,
     BlindAnswer,
@@ -25,12 +29,24 @@ from review.models import (
     ChoiceReason,
     TaskKind,
 )
+from review.options import (
+    DEFAULT_GOLD_RATE,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_OVERLAP,
+    DEFAULT_PAIRS_PER_JOB,
+    GOLD_RATE,
+    LEASE_SECONDS,
+    OVERLAP,
+    PAIRS_PER_JOB,
+    SCORES,
+)
 from review.selectors import (
     assignment_view,
     campaign_get,
     campaign_progress,
     campaigns_visible,
     reviewer_done_count,
+    row_lookup,
     task_vocabulary,
 )
 from review.services import (
@@ -65,16 +81,6 @@ class CampaignSerializer(serializers.Serializer):
         return campaign_progress(campaign)
 
 
-def _lookup(model: type, value: object, label: str, field: str = "pk"):
-    if value in (None, ""):
-        return None
-    found = model.objects.filter(**{field: value}).first()
-    if found is None:
-        raise ApplicationError(f"There is no {label} {value}.", code="invalid",
-                               extra={"fields": {label.replace(" ", "_"): ["Not found."]}})
-    return found
-
-
 class CampaignListApi(APIView):
     """Campaigns: ml_engineers and admins create; readers list all; reviewers list those they can take."""
 
@@ -86,22 +92,26 @@ class CampaignListApi(APIView):
         name = serializers.CharField(max_length=120)
         description = serializers.CharField(required=False, default="", allow_blank=True)
         task_kinds = serializers.ListField(child=serializers.ChoiceField(TaskKind.values), min_length=1)
-        overlap = serializers.IntegerField(default=3, min_value=1, max_value=10)
+        overlap = serializers.IntegerField(default=DEFAULT_OVERLAP, min_value=OVERLAP[0],
+                                           max_value=OVERLAP[-1])
         allowed_roles = serializers.ListField(child=serializers.CharField(), required=False)
-        gold_rate = serializers.FloatField(default=0.1, min_value=0.0, max_value=0.5)
-        lease_seconds = serializers.IntegerField(default=600, min_value=30, max_value=24 * 3600)
+        gold_rate = serializers.FloatField(default=DEFAULT_GOLD_RATE, min_value=GOLD_RATE[0],
+                                           max_value=GOLD_RATE[1])
+        lease_seconds = serializers.IntegerField(default=DEFAULT_LEASE_SECONDS, min_value=LEASE_SECONDS[0],
+                                                 max_value=LEASE_SECONDS[-1])
         generator_version = serializers.CharField(required=False, help_text="Generator version name.")
         generation_job = serializers.IntegerField(required=False)
         subject = serializers.IntegerField(required=False)
         headshots = serializers.ListField(child=serializers.IntegerField(), required=False)
         pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
                                       required=False, help_text="Explicit pairs of headshot ids.")
-        pairs_per_job = serializers.IntegerField(default=6, min_value=1, max_value=120)
+        pairs_per_job = serializers.IntegerField(default=DEFAULT_PAIRS_PER_JOB, min_value=PAIRS_PER_JOB[0],
+                                                 max_value=PAIRS_PER_JOB[-1])
         seed = serializers.IntegerField(default=0, min_value=0)
 
     @extend_schema(responses={200: CampaignSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        campaigns = campaigns_visible(request.user).select_related("created_by")[:200]
+        campaigns = campaigns_visible(request.user).select_related("created_by")[:LIST_LIMIT]
         return Response(CampaignSerializer(campaigns, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: CampaignSerializer})
@@ -109,10 +119,12 @@ class CampaignListApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        values["generator_version"] = _lookup(GeneratorVersion, values.get("generator_version"),
-                                              "generator version", "name")
-        values["generation_job"] = _lookup(GenerationJob, values.get("generation_job"), "generation job")
-        values["subject"] = _lookup(Subject, values.get("subject"), "subject")
+        values["generator_version"] = row_lookup(
+            model=GeneratorVersion, value=values.get("generator_version"), label="generator version",
+            field="name")
+        values["generation_job"] = row_lookup(model=GenerationJob, value=values.get("generation_job"),
+                                              label="generation job")
+        values["subject"] = row_lookup(model=Subject, value=values.get("subject"), label="subject")
         if "headshots" in values:
             values["headshot_ids"] = values.pop("headshots")
         campaign = campaign_create(created_by=request.user, **values)
@@ -130,7 +142,8 @@ class CampaignDetailApi(APIView):
         name = serializers.CharField(max_length=120, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
         status = serializers.ChoiceField(CampaignStatus.values, required=False)
-        lease_seconds = serializers.IntegerField(min_value=30, max_value=24 * 3600, required=False)
+        lease_seconds = serializers.IntegerField(min_value=LEASE_SECONDS[0], max_value=LEASE_SECONDS[-1],
+                                                 required=False)
 
     @extend_schema(responses={200: CampaignSerializer})
     def get(self, request: Request, campaign_id: int) -> Response:
@@ -184,7 +197,13 @@ class NextItemApi(APIView):
 class _AnswerApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    def answered(self, row, created: bool) -> Response:
+    def store(self, request: Request, submit: Callable[..., tuple[Any, bool]]) -> Response:
+        """Validate the body with the view's InputSerializer and store it with ``submit`` (a service);
+        201 when stored now, 200 when the same answer was already stored."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        row, created = submit(reviewer=request.user, assignment_id=values.pop("assignment"), **values)
         return Response({"id": row.pk, "assignment": row.assignment_id, "created": created},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -207,20 +226,16 @@ class RatingCreateApi(_AnswerApi):
 
     @extend_schema_serializer(component_name="RatingInput")
     class InputSerializer(_Common):
-        professionalism = serializers.IntegerField(min_value=1, max_value=5)
-        likeness = serializers.IntegerField(min_value=1, max_value=5)
-        appeal = serializers.IntegerField(min_value=1, max_value=5)
+        professionalism = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        likeness = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        appeal = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
         flags = serializers.ListField(child=serializers.ChoiceField(ArtefactFlag.values), required=False,
                                       default=list)
         comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        return self.answered(*rating_submit(reviewer=request.user, assignment_id=values.pop("assignment"),
-                                            **values))
+        return self.store(request, rating_submit)
 
 
 class ComparisonCreateApi(_AnswerApi):
@@ -235,11 +250,7 @@ class ComparisonCreateApi(_AnswerApi):
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        return self.answered(*comparison_submit(reviewer=request.user,
-                                                assignment_id=values.pop("assignment"), **values))
+        return self.store(request, comparison_submit)
 
 
 class BlindCreateApi(_AnswerApi):
@@ -248,12 +259,8 @@ class BlindCreateApi(_AnswerApi):
     @extend_schema_serializer(component_name="BlindInput")
     class InputSerializer(_Common):
         answer = serializers.ChoiceField(BlindAnswer.values)
-        confidence = serializers.IntegerField(min_value=1, max_value=5)
+        confidence = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        return self.answered(*blind_submit(reviewer=request.user, assignment_id=values.pop("assignment"),
-                                           **values))
+        return self.store(request, blind_submit)

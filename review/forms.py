@@ -7,7 +7,15 @@ from django import forms
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import GROUP_ROLES
 from review.models import TaskKind
-from review.services import DEFAULT_ROLES
+from review.options import (
+    DEFAULT_GOLD_RATE,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_OVERLAP,
+    DEFAULT_ROLES,
+    GOLD_RATE,
+    LEASE_SECONDS,
+    OVERLAP,
+)
 
 
 class CampaignForm(forms.Form):
@@ -19,12 +27,13 @@ class CampaignForm(forms.Form):
                                                required=False, empty_label="any version")
     generation_job = forms.IntegerField(required=False, min_value=1, help_text="Only this generation job.")
     subject = forms.IntegerField(required=False, min_value=1, help_text="Only this subject.")
-    overlap = forms.IntegerField(initial=3, min_value=1, max_value=10,
+    overlap = forms.IntegerField(initial=DEFAULT_OVERLAP, min_value=OVERLAP[0], max_value=OVERLAP[-1],
                                  help_text="Distinct reviewers per item.")
     allowed_roles = forms.MultipleChoiceField(choices=[(r.value, r.value) for r in GROUP_ROLES],
                                               widget=forms.CheckboxSelectMultiple,
                                               initial=list(DEFAULT_ROLES))
-    gold_rate = forms.FloatField(initial=0.1, min_value=0.0, max_value=0.5,
+    gold_rate = forms.FloatField(initial=DEFAULT_GOLD_RATE, min_value=GOLD_RATE[0], max_value=GOLD_RATE[1],
                                  help_text="Share of each reviewer's items with a known answer.")
-    lease_seconds = forms.IntegerField(initial=600, min_value=30, max_value=24 * 3600,
+    lease_seconds = forms.IntegerField(initial=DEFAULT_LEASE_SECONDS, min_value=LEASE_SECONDS[0],
+                                       max_value=LEASE_SECONDS[-1],
                                        help_text="Seconds an item is held before it returns to the pool.")

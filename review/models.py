@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from review.options import DEFAULT_GOLD_RATE, DEFAULT_LEASE_SECONDS, DEFAULT_OVERLAP
+
 
 class TaskKind(models.TextChoices):
     RATING = "rating", "Rating"
@@ -72,10 +74,12 @@ class Campaign(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     task_kinds = models.JSONField(default=list, help_text="Subset of rating, pairwise, blind.")
-    overlap = models.PositiveSmallIntegerField(default=3, help_text="Distinct reviewers per item.")
+    overlap = models.PositiveSmallIntegerField(default=DEFAULT_OVERLAP,
+                                               help_text="Distinct reviewers per item.")
     allowed_roles = models.JSONField(default=list, help_text="Roles that may take the campaign.")
-    gold_rate = models.FloatField(default=0.1, help_text="Share of a reviewer's items that are gold.")
-    lease_seconds = models.PositiveIntegerField(default=600)
+    gold_rate = models.FloatField(default=DEFAULT_GOLD_RATE,
+                                  help_text="Share of a reviewer's items that are gold.")
+    lease_seconds = models.PositiveIntegerField(default=DEFAULT_LEASE_SECONDS)
     selection = models.JSONField(default=dict, blank=True,
                                  help_text="How the headshots were chosen (version, job, subject).")
     status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from hfplatform.accounts.roles import Role
+from hfplatform.accounts.roles import RATER_ROLES, Role
 from hfplatform.errors import NotFound
 from review.agreement import (
     ALPHA_RELIABLE,
@@ -33,9 +33,10 @@ from review.agreement import (
     reliability_score,
 )
 from review.models import RATING_DIMENSIONS, BlindJudgement, Campaign, Comparison, Rating
+from review.options import DEFAULT_PHOTOGRAPHER_WEIGHT
 
 MIN_COMMON = 3
-ROLES = (Role.REVIEWER.value, Role.PHOTOGRAPHER.value)
+ROLES = tuple(role.value for role in RATER_ROLES)
 
 
 def reviewer_pseudonym(user_id: int) -> str:
@@ -45,8 +46,15 @@ def reviewer_pseudonym(user_id: int) -> str:
 
 
 def photographer_weight() -> float:
-    """How many reviewer ratings one photographer rating counts for (setting REVIEW_PHOTOGRAPHER_WEIGHT)."""
-    return float(getattr(settings, "REVIEW_PHOTOGRAPHER_WEIGHT", 2.0))
+    """How many reviewer ratings one photographer rating counts for (setting REVIEW_PHOTOGRAPHER_WEIGHT,
+    ``DEFAULT_PHOTOGRAPHER_WEIGHT`` when it is unset)."""
+    weight = getattr(settings, "REVIEW_PHOTOGRAPHER_WEIGHT", None)
+    return float(DEFAULT_PHOTOGRAPHER_WEIGHT if weight is None else weight)
+
+
+def role_weight(role: str) -> float:
+    """What one answer given in ``role`` counts for: the photographer weight, else 1."""
+    return photographer_weight() if role == Role.PHOTOGRAPHER else 1.0
 
 
 def campaign_find(*, campaign_id: int) -> Campaign:
@@ -212,7 +220,6 @@ def blind_detection(campaign: Campaign) -> dict[str, Any]:
 def rating_means_by_role(campaign: Campaign) -> dict[str, Any]:
     """Mean of each dimension over regular items, for reviewers and photographers apart, and both
     together with every photographer rating counted ``REVIEW_PHOTOGRAPHER_WEIGHT`` times."""
-    weight = photographer_weight()
     rows = [r for r in _ratings(campaign) if not r["item__is_gold"]]
 
     def means(selected: list[dict], weights: list[float]) -> dict[str, Any]:
@@ -225,7 +232,7 @@ def rating_means_by_role(campaign: Campaign) -> dict[str, Any]:
 
     by_role = {role: [r for r in rows if r["reviewer_role"] == role] for role in ROLES}
     return {
-        "photographer_weight": weight,
+        "photographer_weight": photographer_weight(),
         "roles": {role: means(selected, [1.0] * len(selected)) for role, selected in by_role.items()},
-        "weighted": means(rows, [weight if r["reviewer_role"] == Role.PHOTOGRAPHER else 1.0 for r in rows]),
+        "weighted": means(rows, [role_weight(r["reviewer_role"]) for r in rows]),
     }

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from generation.faces.selectors import photo_crop
 from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
-from hfplatform.errors import NotFound
+from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.imaging import encode_image, stored_rgb
 from review.models import (
     FLAG_KEYS,
@@ -28,6 +28,18 @@ from review.models import (
     ReviewItem,
     TaskKind,
 )
+
+
+def row_lookup(*, model: type, value: object, label: str, field: str = "pk") -> Any:
+    """The row a campaign's selection names (a generator version, generation job or subject), None when
+    ``value`` is empty; an error on the field ``label`` (spaces as underscores) when there is none."""
+    if value in (None, ""):
+        return None
+    found = model.objects.filter(**{field: value}).first()
+    if found is None:
+        raise ApplicationError(f"There is no {label} {value}.", code="invalid",
+                               extra={"fields": {label.replace(" ", "_"): ["Not found."]}})
+    return found
 
 
 def campaigns_visible(user: Any) -> QuerySet[Campaign]:

@@ -12,7 +12,6 @@ unique constraint (item, reviewer) stops one reviewer from holding two slots of 
 
 from __future__ import annotations
 
-import io
 import itertools
 import random
 from collections.abc import Iterable, Sequence
@@ -22,15 +21,14 @@ from typing import Any
 
 import numpy as np
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from PIL import Image
 
 from generation.models import Headshot, PhotoStatus, SourcePhoto, SubjectSource
 from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
 from hfplatform.errors import ApplicationError, Conflict, NotFound
+from hfplatform.imaging import encode_image, stored_rgb
 from review.models import (
     RATING_DIMENSIONS,
     ArtefactFlag,
@@ -46,13 +44,20 @@ from review.models import (
     ReviewItem,
     TaskKind,
 )
+from review.options import (
+    DEFAULT_GOLD_RATE,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_OVERLAP,
+    DEFAULT_PAIRS_PER_JOB,
+    DEFAULT_ROLES,
+    GOLD_RATE,
+    LEASE_SECONDS,
+    OVERLAP,
+    SCORES,
+)
 
-OVERLAP = range(1, 11)
-GOLD_RATE = (0.0, 0.5)
-LEASE_SECONDS = range(30, 24 * 3600 + 1)
-DEFAULT_ROLES = (Role.REVIEWER.value, Role.PHOTOGRAPHER.value)
-MAX_PAIRS_PER_JOB = 6
 MAX_CLAIM_TRIES = 8
+LEASE_MESSAGE = "The lease must be between 30 seconds and one day."
 
 
 class Forbidden(ApplicationError):
@@ -65,16 +70,14 @@ class Forbidden(ApplicationError):
 
 def _broken_image(headshot: Headshot, seed: int) -> ContentFile:
     """A clearly broken version of a headshot for gold items: its quarters shuffled and heavy noise."""
-    with default_storage.open(headshot.image.name, "rb") as stored:
-        pixels = np.asarray(Image.open(stored).convert("RGB")).astype(np.int16)
+    pixels = stored_rgb(headshot.image.name).astype(np.int16)
     rng = np.random.default_rng(seed)
     h, w = pixels.shape[0] // 2, pixels.shape[1] // 2
     q = [pixels[:h, :w], pixels[:h, w:2 * w], pixels[h:2 * h, :w], pixels[h:2 * h, w:2 * w]]
     tiles = np.concatenate([np.concatenate([q[3], q[2]], axis=1), np.concatenate([q[1], q[0]], axis=1)])
     broken = tiles + rng.normal(0, 60, tiles.shape).astype(np.int16)
-    out = io.BytesIO()
-    Image.fromarray(np.clip(broken, 0, 255).astype(np.uint8)).save(out, format="PNG")
-    return ContentFile(out.getvalue(), name=f"gold-{headshot.pk}-{seed}.png")
+    return ContentFile(encode_image(np.clip(broken, 0, 255).astype(np.uint8), "PNG"),
+                       name=f"gold-{headshot.pk}-{seed}.png")
 
 
 def _validate_campaign(*, task_kinds: Sequence[str], overlap: int, allowed_roles: Sequence[str],
@@ -91,7 +94,7 @@ def _validate_campaign(*, task_kinds: Sequence[str], overlap: int, allowed_roles
     if not GOLD_RATE[0] <= gold_rate <= GOLD_RATE[1]:
         errors["gold_rate"] = [f"The gold share must be between {GOLD_RATE[0]} and {GOLD_RATE[1]}."]
     if lease_seconds not in LEASE_SECONDS:
-        errors["lease_seconds"] = ["The lease must be between 30 seconds and one day."]
+        errors["lease_seconds"] = [LEASE_MESSAGE]
     return errors
 
 
@@ -133,11 +136,12 @@ def _portraits(exclude_subjects: Iterable[int], count: int, rng: random.Random) 
 
 @transaction.atomic
 def campaign_create(
-    *, created_by: Any, name: str, task_kinds: Sequence[str], overlap: int = 3,
-    allowed_roles: Sequence[str] = DEFAULT_ROLES, gold_rate: float = 0.1, lease_seconds: int = 600,
-    generator_version: Any = None, generation_job: Any = None, subject: Any = None,
-    headshot_ids: Sequence[int] | None = None, pairs: Sequence[Sequence[int]] | None = None,
-    pairs_per_job: int = MAX_PAIRS_PER_JOB, description: str = "", seed: int = 0,
+    *, created_by: Any, name: str, task_kinds: Sequence[str], overlap: int = DEFAULT_OVERLAP,
+    allowed_roles: Sequence[str] = DEFAULT_ROLES, gold_rate: float = DEFAULT_GOLD_RATE,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS, generator_version: Any = None, generation_job: Any = None,
+    subject: Any = None, headshot_ids: Sequence[int] | None = None,
+    pairs: Sequence[Sequence[int]] | None = None, pairs_per_job: int = DEFAULT_PAIRS_PER_JOB,
+    description: str = "", seed: int = 0,
 ) -> Campaign:
     """Create a campaign over the headshots chosen by version / generation job / subject / ids
     (all given filters apply), with its items, gold items and slots."""
@@ -248,7 +252,7 @@ def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
     """Change the name, description, lease or status (open/closed) of a campaign."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if "lease_seconds" in fields and fields["lease_seconds"] not in LEASE_SECONDS:
-        raise ApplicationError("The lease must be between 30 seconds and one day.", code="invalid",
+        raise ApplicationError(LEASE_MESSAGE, code="invalid",
                                extra={"fields": {"lease_seconds": ["Out of range."]}})
     for key in ("name", "description", "lease_seconds"):
         if key in fields:
@@ -435,6 +439,28 @@ def _repeat(model: type, assignment: Assignment, same: dict[str, Any]) -> Any:
                    code="already_answered")
 
 
+def _is_score(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in SCORES
+
+
+def _check(errors: dict[str, list[str]], what: str) -> None:
+    if errors:
+        raise ApplicationError(f"The {what} is not valid.", code="invalid", extra={"fields": errors})
+
+
+def _answer_store(*, model: type, assignment: Assignment, reviewer: Any, answer: dict[str, Any],
+                  time_spent_ms: int | None, now: datetime, **fields: Any) -> tuple[Any, bool]:
+    """Store an answer once; returns (row, created). The same answer again returns the stored row,
+    a different one is a conflict."""
+    if assignment.submitted_at is not None:
+        return _repeat(model, assignment, answer), False
+    row = model.objects.create(
+        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
+        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms), **fields, **answer)
+    _answered(assignment, now)
+    return row, True
+
+
 @transaction.atomic
 def rating_submit(*, reviewer: Any, assignment_id: int, professionalism: int, likeness: int, appeal: int,
                   flags: Sequence[str] = (), comment: str = "", expert_note: str = "",
@@ -442,26 +468,19 @@ def rating_submit(*, reviewer: Any, assignment_id: int, professionalism: int, li
     """Store a rating; returns (rating, created). The same answer twice is stored once."""
     now = now or timezone.now()
     scores = {"professionalism": professionalism, "likeness": likeness, "appeal": appeal}
-    errors = {k: ["A score from 1 to 5."] for k, v in scores.items()
-              if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 5}
+    errors = {k: [f"A score from {SCORES[0]} to {SCORES[-1]}."]
+              for k, v in scores.items() if not _is_score(v)}
     unknown = [f for f in flags if f not in ArtefactFlag.values]
     if unknown:
         errors["flags"] = [f"Unknown flag(s): {', '.join(map(str, unknown))}. Known: "
                            f"{', '.join(ArtefactFlag.values)}."]
-    if errors:
-        raise ApplicationError("The rating is not valid.", code="invalid", extra={"fields": errors})
+    _check(errors, "rating")
     assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.RATING,
                                     now=now)
     answer = {**scores, "flags": sorted(set(flags)), "comment": comment.strip(),
               "expert_note": _note(reviewer, expert_note)}
-    if assignment.submitted_at is not None:
-        return _repeat(Rating, assignment, answer), False
-    rating = Rating.objects.create(
-        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
-        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
-        headshot_id=assignment.item.headshot_id, **answer)
-    _answered(assignment, now)
-    return rating, True
+    return _answer_store(model=Rating, assignment=assignment, reviewer=reviewer, answer=answer,
+                         time_spent_ms=time_spent_ms, now=now, headshot_id=assignment.item.headshot_id)
 
 
 def shown_pair(assignment: Assignment) -> tuple[int, int]:
@@ -482,8 +501,7 @@ def comparison_submit(*, reviewer: Any, assignment_id: int, choice: str, reason:
         errors["choice"] = [f"Choose one of: {', '.join(Choice.values)}."]
     if reason and reason not in ChoiceReason.values:
         errors["reason"] = [f"Choose one of: {', '.join(ChoiceReason.values)}, or leave it empty."]
-    if errors:
-        raise ApplicationError("The comparison is not valid.", code="invalid", extra={"fields": errors})
+    _check(errors, "comparison")
     assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.PAIRWISE,
                                     now=now)
     shown = shown_pair(assignment)
@@ -497,14 +515,9 @@ def comparison_submit(*, reviewer: Any, assignment_id: int, choice: str, reason:
     winner = "tie" if choice == Choice.TIE else (
         "a" if (choice == Choice.LEFT) != assignment.swapped else "b")
     answer = {"choice": choice, "reason": reason, "expert_note": _note(reviewer, expert_note)}
-    if assignment.submitted_at is not None:
-        return _repeat(Comparison, assignment, answer), False
-    comparison = Comparison.objects.create(
-        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
-        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
-        left_id=shown[0], right_id=shown[1], winner=winner, **answer)
-    _answered(assignment, now)
-    return comparison, True
+    return _answer_store(model=Comparison, assignment=assignment, reviewer=reviewer, answer=answer,
+                         time_spent_ms=time_spent_ms, now=now, left_id=shown[0], right_id=shown[1],
+                         winner=winner)
 
 
 @transaction.atomic
@@ -516,22 +529,16 @@ def blind_submit(*, reviewer: Any, assignment_id: int, answer: str, confidence: 
     errors = {}
     if answer not in BlindAnswer.values:
         errors["answer"] = [f"Choose one of: {', '.join(BlindAnswer.values)}."]
-    if not isinstance(confidence, int) or isinstance(confidence, bool) or not 1 <= confidence <= 5:
-        errors["confidence"] = ["A confidence from 1 (guessing) to 5 (certain)."]
-    if errors:
-        raise ApplicationError("The judgement is not valid.", code="invalid", extra={"fields": errors})
+    if not _is_score(confidence):
+        errors["confidence"] = [f"A confidence from {SCORES[0]} (guessing) to {SCORES[-1]} (certain)."]
+    _check(errors, "judgement")
     assignment = _locked_assignment(assignment_id=assignment_id, reviewer=reviewer, kind=TaskKind.BLIND,
                                     now=now)
     fields = {"answer": answer, "confidence": confidence, "expert_note": _note(reviewer, expert_note)}
-    if assignment.submitted_at is not None:
-        return _repeat(BlindJudgement, assignment, fields), False
     generated = assignment.item.is_generated
-    judgement = BlindJudgement.objects.create(
-        assignment=assignment, item=assignment.item, campaign=assignment.campaign, reviewer=reviewer,
-        reviewer_role=_reviewer_role(reviewer), time_spent_ms=_time_spent(time_spent_ms),
-        is_generated=generated, correct=(answer == BlindAnswer.AI) == generated, **fields)
-    _answered(assignment, now)
-    return judgement, True
+    return _answer_store(model=BlindJudgement, assignment=assignment, reviewer=reviewer, answer=fields,
+                         time_spent_ms=time_spent_ms, now=now, is_generated=generated,
+                         correct=(answer == BlindAnswer.AI) == generated)
 
 
 __all__ = ["RATING_DIMENSIONS", "assignment_next", "blind_submit", "campaign_create", "campaign_delete",

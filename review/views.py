@@ -6,6 +6,8 @@ posts answers to the same API the scripts use, so rating never reloads the page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 from generation.models import GenerationJob, Subject
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.errors import ApplicationError
-from hfplatform.views import found_or_404
+from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from review.forms import CampaignForm
 from review.models import Campaign
 from review.selectors import (
@@ -25,6 +27,7 @@ from review.selectors import (
     campaign_progress,
     campaigns_visible,
     reviewer_done_count,
+    row_lookup,
     task_vocabulary,
 )
 from review.services import campaign_create, campaign_update, can_take
@@ -36,7 +39,7 @@ def _campaign_or_404(request: HttpRequest, campaign_id: int) -> Campaign:
 
 @login_required
 def campaign_list_page(request: HttpRequest) -> HttpResponse:
-    campaigns = list(campaigns_visible(request.user).select_related("created_by")[:200])
+    campaigns = list(campaigns_visible(request.user).select_related("created_by")[:LIST_LIMIT])
     for campaign in campaigns:
         campaign.progress = campaign_progress(campaign)
         campaign.can_take = campaign.is_open and can_take(request.user, campaign)
@@ -49,26 +52,18 @@ def campaign_list_page(request: HttpRequest) -> HttpResponse:
 @role_required(*ENGINEERS)
 def campaign_create_page(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        values = dict(form.cleaned_data)
-        try:
-            for key, model in (("generation_job", GenerationJob), ("subject", Subject)):
-                if values[key] is not None:
-                    values[key] = model.objects.filter(pk=values[key]).first()
-                    if values[key] is None:
-                        raise ApplicationError(f"There is no {key.replace('_', ' ')} with that id.",
-                                               extra={"fields": {key: ["Not found."]}})
-            campaign = campaign_create(created_by=request.user, **values)
-        except ApplicationError as exc:
-            for field, problems in exc.extra.get("fields", {}).items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
-            if not exc.extra.get("fields"):
-                form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Created campaign “{campaign.name}” with "
-                                      f"{campaign.items.filter(is_gold=False).count()} items.")
-            return redirect("review:campaign", campaign_id=campaign.pk)
+
+    def create(values: dict[str, Any]) -> Campaign:
+        values["generation_job"] = row_lookup(model=GenerationJob, value=values["generation_job"],
+                                              label="generation job")
+        values["subject"] = row_lookup(model=Subject, value=values["subject"], label="subject")
+        return campaign_create(created_by=request.user, **values)
+
+    campaign = form_submit(form=form, service=create) if request.method == "POST" else None
+    if campaign is not None:
+        messages.success(request, f"Created campaign “{campaign.name}” with "
+                                  f"{campaign.items.filter(is_gold=False).count()} items.")
+        return redirect("review:campaign", campaign_id=campaign.pk)
     return render(request, "review/campaign_form.html", {"form": form})
 
 

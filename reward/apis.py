@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
+from hfplatform.views import LIST_LIMIT
 from reward.models import Dimension
+from reward.options import BATCH_SIZE, DEFAULT_TEST_SHARE, LEARNING_RATE, MARGIN, MAX_STEPS, TEST_SHARE
 from reward.selectors import (
     preference_dataset_get,
     preference_dataset_list,
@@ -60,15 +62,16 @@ class PreferenceDatasetListApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
         campaigns = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-        margin = serializers.FloatField(required=False, min_value=0.0, max_value=4.0,
+        margin = serializers.FloatField(required=False, min_value=MARGIN[0], max_value=MARGIN[1],
                                         help_text="Rating pairs: mean scores must differ by this.")
         keep_ties = serializers.BooleanField(required=False)
-        test_share = serializers.FloatField(default=0.25, min_value=0.0, max_value=0.9)
+        test_share = serializers.FloatField(default=DEFAULT_TEST_SHARE, min_value=TEST_SHARE[0],
+                                            max_value=TEST_SHARE[1])
         seed = serializers.IntegerField(default=0, min_value=0)
 
     @extend_schema(responses={200: PreferenceDatasetSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(PreferenceDatasetSerializer(preference_dataset_list()[:200], many=True).data)
+        return Response(PreferenceDatasetSerializer(preference_dataset_list()[:LIST_LIMIT], many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: PreferenceDatasetSerializer})
     def post(self, request: Request) -> Response:
@@ -101,9 +104,11 @@ class RewardTrainingApi(APIView):
         dimension = serializers.CharField(default=Dimension.OVERALL.value,
                                           help_text="overall, professionalism, likeness or appeal")
         name = serializers.CharField(required=False, max_length=64)
-        max_steps = serializers.IntegerField(required=False, min_value=10, max_value=20000)
-        batch_size = serializers.IntegerField(required=False, min_value=2, max_value=256)
-        learning_rate = serializers.FloatField(required=False, min_value=1e-6, max_value=1.0)
+        max_steps = serializers.IntegerField(required=False, min_value=MAX_STEPS[0], max_value=MAX_STEPS[1])
+        batch_size = serializers.IntegerField(required=False, min_value=BATCH_SIZE[0],
+                                              max_value=BATCH_SIZE[1])
+        learning_rate = serializers.FloatField(required=False, min_value=LEARNING_RATE[0],
+                                               max_value=LEARNING_RATE[1])
 
     @extend_schema(request=InputSerializer, responses={202: RewardModelSerializer})
     def post(self, request: Request) -> Response:
@@ -122,7 +127,7 @@ class RewardModelListApi(APIView):
 
     @extend_schema(responses={200: RewardModelSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(RewardModelSerializer(reward_model_list()[:200], many=True).data)
+        return Response(RewardModelSerializer(reward_model_list()[:LIST_LIMIT], many=True).data)
 
 
 class RewardModelDetailApi(APIView):

@@ -24,17 +24,16 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from hfplatform.errors import NotFound
-from review.models import RATING_DIMENSIONS, Campaign, Comparison, Rating
-from review.quality import reviewer_reliability
+from review.models import RATING_DIMENSIONS, Campaign, ChoiceReason, Comparison, Rating
+from review.quality import reviewer_reliability, role_weight
 from reward.models import Dimension, PairSource, PreferenceDataset, RewardModelVersion, RewardStatus
 
-REASON_DIMENSION = {"professional": Dimension.PROFESSIONALISM, "likeness": Dimension.LIKENESS,
-                    "appeal": Dimension.APPEAL}
+REASON_DIMENSION = {ChoiceReason.PROFESSIONAL: Dimension.PROFESSIONALISM,
+                    ChoiceReason.LIKENESS: Dimension.LIKENESS, ChoiceReason.APPEAL: Dimension.APPEAL}
 
 
 def _weight(reliability: dict[int, float], reviewer_id: int, role: str) -> float:
-    base = reliability.get(reviewer_id, 0.5)
-    return base * (settings.REVIEW_PHOTOGRAPHER_WEIGHT if role == "photographer" else 1.0)
+    return reliability.get(reviewer_id, 0.5) * role_weight(role)
 
 
 def _comparison_pairs(campaign: Campaign, reliability: dict[int, float], keep_ties: bool) -> list[dict]:

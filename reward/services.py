@@ -30,6 +30,8 @@ from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
 from hfplatform.jobs.services import job_create
 from review.models import Campaign
+from review.quality import photographer_weight
+from reward.ml.options import MIN_PAIRS
 from reward.models import (
     Dimension,
     PreferenceDataset,
@@ -38,11 +40,8 @@ from reward.models import (
     RewardStatus,
     Split,
 )
+from reward.options import DEFAULT_TEST_SHARE, HYPER
 from reward.selectors import preference_pairs, reward_model_active
-
-MIN_TRAIN_PAIRS = 8
-HYPER = {"max_steps": (10, 20000), "batch_size": (2, 256), "learning_rate": (1e-6, 1.0)}
-
 
 # --- Datasets -------------------------------------------------------------------------------------
 
@@ -64,7 +63,7 @@ def _fingerprint(pairs: list[dict]) -> str:
 @transaction.atomic
 def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by: Any,
                               margin: float | None = None, keep_ties: bool | None = None,
-                              test_share: float = 0.25, seed: int = 0) -> PreferenceDataset:
+                              test_share: float = DEFAULT_TEST_SHARE, seed: int = 0) -> PreferenceDataset:
     """Snapshot the campaigns' preference pairs with a split held out by subject."""
     name = slugify(name)
     if not name:
@@ -92,7 +91,7 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     options = {"margin": margin if margin is not None else settings.REWARD_RATING_MARGIN,
                "keep_ties": keep_ties if keep_ties is not None else settings.REWARD_KEEP_TIES,
                "test_share": test_share, "seed": seed,
-               "photographer_weight": settings.REVIEW_PHOTOGRAPHER_WEIGHT}
+               "photographer_weight": photographer_weight()}
     counts = {
         "pairs": len(pairs), "ties": sum(p["tie"] for p in pairs),
         "by_source": dict(Counter(p["source"] for p in pairs)),
@@ -143,10 +142,10 @@ def _training_pairs(dataset: PreferenceDataset, dimension: str) -> tuple[list[Pr
         raise ApplicationError(f"Dataset {dataset.name} has only ties for {dimension}: nothing to learn "
                                "from.",
                                code="only_ties")
-    if len(train) < MIN_TRAIN_PAIRS:
+    if len(train) < MIN_PAIRS:
         raise ApplicationError(
             f"Dataset {dataset.name} has {len(train)} training pairs for {dimension}; at least "
-            f"{MIN_TRAIN_PAIRS} are needed.", code="too_few_pairs")
+            f"{MIN_PAIRS} are needed.", code="too_few_pairs")
     return train, test
 
 

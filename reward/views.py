@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, add_error_to_form
-from hfplatform.views import found_or_404
+from hfplatform.errors import ApplicationError
+from hfplatform.views import form_submit, found_or_404
 from reward.forms import PreferenceDatasetForm, RewardTrainingForm
+from reward.models import PreferenceDataset, RewardModelVersion
 from reward.selectors import preference_dataset_list, reward_model_get, reward_model_list
 from reward.services import preference_dataset_create, reward_model_activate, reward_training_start
 
@@ -32,35 +35,33 @@ def reward_page(request: HttpRequest) -> HttpResponse:
 @role_required(*ENGINEERS)
 def dataset_create_page(request: HttpRequest) -> HttpResponse:
     form = PreferenceDatasetForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        try:
-            campaign_ids = [c.pk for c in values.pop("campaigns")]
-            dataset = preference_dataset_create(created_by=request.user, campaign_ids=campaign_ids, **values)
-        except ApplicationError as exc:
-            add_error_to_form(form, exc)
-        else:
-            messages.success(request, f"Dataset {dataset.name}: {dataset.counts['pairs']} pairs.")
-            return redirect("reward:home")
-    return _page(request, dataset_form=form)
+
+    def create(values: dict[str, Any]) -> PreferenceDataset:
+        campaign_ids = [c.pk for c in values.pop("campaigns")]
+        return preference_dataset_create(created_by=request.user, campaign_ids=campaign_ids, **values)
+
+    dataset = form_submit(form=form, service=create)
+    if dataset is None:
+        return _page(request, dataset_form=form)
+    messages.success(request, f"Dataset {dataset.name}: {dataset.counts['pairs']} pairs.")
+    return redirect("reward:home")
 
 
 @require_POST
 @role_required(*ENGINEERS)
 def training_start_page(request: HttpRequest) -> HttpResponse:
     form = RewardTrainingForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
+
+    def start(values: dict[str, Any]) -> RewardModelVersion:
         if not values.get("name"):
             values.pop("name", None)
-        try:
-            version = reward_training_start(started_by=request.user, **values)
-        except ApplicationError as exc:
-            add_error_to_form(form, exc)
-        else:
-            messages.success(request, f"Training {version.name}.")
-            return redirect("jobs:detail", version.training_job_id)
-    return _page(request, training_form=form)
+        return reward_training_start(started_by=request.user, **values)
+
+    version = form_submit(form=form, service=start)
+    if version is None:
+        return _page(request, training_form=form)
+    messages.success(request, f"Training {version.name}.")
+    return redirect("jobs:detail", version.training_job_id)
 
 
 @role_required(*READERS)

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: media in a temp folder, users by role, API clients."""
+"""Fixtures shared by every test: media in a temp folder, users by role, API clients; the plugins of
+``tests/fixtures/`` listed in ``pytest_plugins`` add the shared corpus, metric, subject and review data."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from rest_framework.test import APIClient
 
 from hfplatform.accounts.roles import Role
 from hfplatform.accounts.services import token_for, user_create
+from tests.factories.accounts import PASSWORD
 
-PASSWORD = "correct-horse-battery-staple"
-
-pytest_plugins = ["tests.fixtures.metrics"]
+pytest_plugins = ["tests.fixtures.metrics", "tests.fixtures.review", "tests.fixtures.subjects"]
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -13,6 +15,7 @@ from generation.faces.selectors import photo_get, subject_get, subject_list
 from generation.faces.services import photos_upload, subject_create, subject_delete
 from generation.models import AgeBand, Gender, SkinTone, SourcePhoto
 from hfplatform.accounts.roles import ENGINEERS, HasRole
+from hfplatform.jobs.models import Job
 
 
 def rejection_messages(photo: SourcePhoto) -> list[dict[str, str]]:
@@ -42,6 +45,11 @@ class PhotoSummarySerializer(serializers.Serializer):
 class JobLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
+
+
+def job_link(job: Job) -> dict[str, Any]:
+    """What ``JobLinkSerializer`` shows of a job: its id and its API address."""
+    return {"id": job.pk, "url": f"/api/jobs/{job.pk}/"}
 
 
 @extend_schema_serializer(component_name="PhotoAnalysis")
@@ -161,7 +169,7 @@ class SubjectPhotosApi(APIView):
         subject = subject_get(user=request.user, subject_id=subject_id)
         photos, job = photos_upload(subject=subject, files=request.FILES.getlist("photos"),
                                     uploaded_by=request.user)
-        body = {"photos": photos, "job": {"id": job.pk, "url": f"/api/jobs/{job.pk}/"} if job else None}
+        body = {"photos": photos, "job": job_link(job) if job else None}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -26,6 +26,14 @@ def subject_or_404(request: HttpRequest, subject_id: int):
     return found_or_404(subject_get, user=request.user, subject_id=subject_id)
 
 
+def private_file(name: str, *, content_type: str) -> FileResponse:
+    """A stored file for a role-checked page: photos and images are personal data, never public media,
+    and only the browser that asked may cache them."""
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @role_required(*ENGINEERS)
 def subject_list_page(request: HttpRequest) -> HttpResponse:
     form = SubjectForm(request.POST or None)
@@ -77,7 +85,4 @@ def photo_file(request: HttpRequest, photo_id: int, kind: str) -> FileResponse:
         name = ""
     if not name or not default_storage.exists(name):
         raise Http404("No such file for this photo.")
-    response = FileResponse(default_storage.open(name, "rb"),
-                            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file(name, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")

@@ -8,11 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generation.faces.apis import JobLinkSerializer
+from generation.faces.apis import JobLinkSerializer, job_link
 from generation.faces.selectors import subject_get
 from generation.generator.options import (
+    DEFAULT_BATCH_SIZE,
     DEFAULT_CANDIDATES,
     DEFAULT_GUIDANCE,
+    DEFAULT_IMAGE_SIZE,
     DEFAULT_STEPS,
     MAX_BATCH_SIZE,
     MAX_CANDIDATES,
@@ -21,6 +23,7 @@ from generation.generator.options import (
     MAX_STEPS,
     MAX_TRAINING_STEPS,
     MIN_GUIDANCE,
+    MIN_TRAINING_MINUTES,
 )
 from generation.generator.selectors import (
     generation_job_get,
@@ -32,6 +35,7 @@ from generation.generator.services import generation_job_create, generator_versi
 from generation.generator.training import generator_training_start
 from generation.ml.options import PREDICTION_TYPES, SAMPLERS, TRAINING_PREDICTION_TYPE
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
+from hfplatform.jobs.models import JobStatus
 
 
 @extend_schema_serializer(component_name="Headshot")
@@ -94,7 +98,7 @@ class GenerationJobSerializer(serializers.Serializer):
         return request.ranked_by or None
 
     def get_headshots(self, request) -> list[dict]:
-        if request.job.status != "succeeded":
+        if request.job.status != JobStatus.SUCCEEDED:
             return []  # nothing half-written is ever shown
         return HeadshotSerializer(request.headshots.select_related("generator_version"), many=True).data
 
@@ -181,10 +185,12 @@ class GeneratorTrainingApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.SlugField(max_length=64)
         steps = serializers.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS)
-        minutes = serializers.FloatField(required=False, allow_null=True, min_value=0.1)
-        batch_size = serializers.IntegerField(default=32, min_value=1, max_value=MAX_BATCH_SIZE)
-        image_size = serializers.IntegerField(required=False, allow_null=True,
-                                              help_text="64 by default; a parent's own when fine-tuning.")
+        minutes = serializers.FloatField(required=False, allow_null=True, min_value=MIN_TRAINING_MINUTES)
+        batch_size = serializers.IntegerField(default=DEFAULT_BATCH_SIZE, min_value=1,
+                                              max_value=MAX_BATCH_SIZE)
+        image_size = serializers.IntegerField(
+            required=False, allow_null=True,
+            help_text=f"{DEFAULT_IMAGE_SIZE} by default; a parent's own when fine-tuning.")
         prediction_type = serializers.ChoiceField(
             PREDICTION_TYPES, required=False, allow_null=True,
             help_text=f"{TRAINING_PREDICTION_TYPE} by default; a parent's own when fine-tuning.")
@@ -199,5 +205,4 @@ class GeneratorTrainingApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = generator_training_start(started_by=request.user, **data.validated_data)
-        body = {"id": job.pk, "url": f"/api/jobs/{job.pk}/"}
-        return Response(JobLinkSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return Response(JobLinkSerializer(job_link(job)).data, status=status.HTTP_202_ACCEPTED)

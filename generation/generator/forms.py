@@ -4,6 +4,7 @@ both validate against ``generation.generator.options`` and ``generation.ml.optio
 from django import forms
 
 from generation.generator.options import (
+    DEFAULT_BATCH_SIZE,
     DEFAULT_CANDIDATES,
     DEFAULT_GUIDANCE,
     DEFAULT_STEPS,
@@ -14,6 +15,7 @@ from generation.generator.options import (
     MAX_STEPS,
     MAX_TRAINING_STEPS,
     MIN_GUIDANCE,
+    MIN_TRAINING_MINUTES,
 )
 from generation.ml.options import PREDICTION_TYPES, SAMPLER_LABELS, SAMPLERS, TRAINING_PREDICTION_TYPE
 from generation.models import GeneratorVersion
@@ -40,11 +42,12 @@ class GeneratorTrainingForm(forms.Form):
         GeneratorVersion.objects.order_by("-created_at"), required=False,
         to_field_name="name", empty_label="None: train from scratch",
         label="Fine-tune from (keeps its weights, configuration and held-out people)")
-    minutes = forms.FloatField(min_value=0.1, max_value=24 * 60, required=False, initial=10,
+    minutes = forms.FloatField(min_value=MIN_TRAINING_MINUTES, max_value=24 * 60, required=False, initial=10,
                                label="Stop after minutes (empty: run all steps)")
     steps = forms.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS, initial=20_000,
                                label="Steps at most")
-    batch_size = forms.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, initial=32, label="Batch size")
+    batch_size = forms.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, initial=DEFAULT_BATCH_SIZE,
+                                    label="Batch size")
     prediction_type = forms.ChoiceField(
         choices=[("", f"{TRAINING_PREDICTION_TYPE} (a parent's own when fine-tuning)"),
                  *((t, t) for t in sorted(PREDICTION_TYPES, key=lambda t: t != TRAINING_PREDICTION_TYPE))],

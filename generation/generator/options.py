@@ -4,11 +4,15 @@ understands (prediction types, samplers) are in ``generation.ml.options``."""
 
 MAX_CANDIDATES = 16  # per generation job, and per person in a metric snapshot
 DEFAULT_CANDIDATES = 4
-MAX_STEPS = 200  # sampler steps
+MAX_STEPS = 200  # sampler steps of a generation job
+MAX_EVALUATION_STEPS = 1000  # sampler steps of a held-out evaluation (report, snapshot)
 DEFAULT_STEPS = 25
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 10.0  # classifier-free guidance (1 = plain conditional)
 DEFAULT_GUIDANCE = 1.0
 MAX_SEED = 2**62
 MAX_TRAINING_STEPS = 1_000_000
 MAX_BATCH_SIZE = 512
+DEFAULT_BATCH_SIZE = 32
+MIN_TRAINING_MINUTES = 0.1  # a training job's optional time limit
 DEFAULT_IMAGE_SIZE = 64
+DEFAULT_HELDOUT_FRACTION = 0.1  # share of the people kept out of training (for evaluation)

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from generation.faces.selectors import accepted_photos
 from generation.models import GenerationJob, GeneratorStatus, GeneratorVersion, Headshot, SourcePhoto, Subject
 from hfplatform.errors import NotFound
+from hfplatform.jobs.models import JobStatus
 
 
 def generator_active() -> GeneratorVersion | None:
@@ -18,7 +19,7 @@ def heldout_photos(*, version: GeneratorVersion, size: int | None = None,
                    limit: int | None = None) -> list[SourcePhoto]:
     """The photos a version is evaluated on: the newest accepted photo of each of its held-out
     people (people never seen in training), with a crop of ``size`` (the version's own by default),
-    in subject order. Every evaluation (report, snapshot, gate, sample grid) starts here."""
+    in subject order. Every evaluation (report, snapshot, sample grid) starts here."""
     people = Subject.objects.filter(pk__in=version.heldout_subjects or [])
     return accepted_photos(subjects=people, size=size or version.image_size, limit=limit)
 
@@ -44,7 +45,7 @@ def generation_job_get(*, generation_id: int) -> GenerationJob:
 def headshot_get(*, headshot_id: int) -> Headshot:
     """A headshot whose generation job finished; half-written ones do not exist for readers."""
     found = (Headshot.objects.select_related("generator_version", "generation_job__job")
-             .filter(pk=headshot_id, generation_job__job__status="succeeded").first())
+             .filter(pk=headshot_id, generation_job__job__status=JobStatus.SUCCEEDED).first())
     if found is None:
         raise NotFound(f"No headshot with id {headshot_id}.")
     return found

@@ -77,7 +77,13 @@ def generator_load(version: GeneratorVersion) -> tuple[Any, Any, Any, dict]:
     return _load(str(path), path.stat().st_mtime, _device())
 
 
-def check_guidance(guidance: float) -> None:
+def check_sampling(*, candidates: int, steps: int, guidance: float, max_steps: int = MAX_STEPS) -> None:
+    """The sampling settings every request for images checks (generation jobs, evaluations)."""
+    if not 1 <= candidates <= MAX_CANDIDATES:
+        raise ApplicationError(f"candidates must be between 1 and {MAX_CANDIDATES}.",
+                               code="invalid_candidates")
+    if not 1 <= steps <= max_steps:
+        raise ApplicationError(f"steps must be between 1 and {max_steps}.", code="invalid_steps")
     if not MIN_GUIDANCE <= guidance <= MAX_GUIDANCE:
         raise ApplicationError(f"guidance must be between {MIN_GUIDANCE:g} and {MAX_GUIDANCE:g}.",
                                code="invalid_guidance")
@@ -165,12 +171,7 @@ def generation_job_create(
 ) -> GenerationJob:
     """Validate a request for candidates and enqueue the job that makes them. ``keep`` k: best-of-n,
     the active ranking model (the reward app's) ranks the candidates and only the top k are kept."""
-    if not 1 <= candidates <= MAX_CANDIDATES:
-        raise ApplicationError(f"candidates must be between 1 and {MAX_CANDIDATES}.",
-                               code="invalid_candidates")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ApplicationError(f"steps must be between 1 and {MAX_STEPS}.", code="invalid_steps")
-    check_guidance(guidance)
+    check_sampling(candidates=candidates, steps=steps, guidance=guidance)
     if sampler not in SAMPLERS:
         raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
     ranked_by = ""

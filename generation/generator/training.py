@@ -12,7 +12,12 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from generation.generator.options import DEFAULT_IMAGE_SIZE, MAX_TRAINING_STEPS
+from generation.generator.options import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_HELDOUT_FRACTION,
+    DEFAULT_IMAGE_SIZE,
+    MAX_TRAINING_STEPS,
+)
 from generation.generator.services import generator_files, generator_version_register
 from generation.ml.options import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
 from generation.models import GeneratorVersion, PhotoStatus, SourcePhoto, Subject
@@ -43,7 +48,7 @@ def crop_size_for(image_size: int) -> int:
 
 
 def training_set_build(
-    *, image_size: int, heldout_fraction: float = 0.1, seed: int = 0,
+    *, image_size: int, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION, seed: int = 0,
     heldout: list[int] | None = None,
 ) -> tuple[np.ndarray, list[Subject], list[Subject]]:
     """(training crops N×S×S×3 uint8 at the largest crop size, training subjects, held-out
@@ -76,7 +81,7 @@ def training_set_build(
             [photos[i].subject for i in heldout_idx])
 
 
-def training_set_export(*, out: Path, image_size: int, heldout_fraction: float = 0.1,
+def training_set_export(*, out: Path, image_size: int, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
                         seed: int = 0) -> dict[str, Any]:
     """Write the training split as ``out`` (npz with ``images``) and ``out.json`` (held-out
     subjects by corpus reference, counts, fingerprint), for training on another machine with
@@ -104,7 +109,7 @@ def _parent_config(parent: GeneratorVersion) -> dict[str, Any]:
 
 
 def generator_training_start(*, started_by: Any, name: str, steps: int, minutes: float | None = None,
-                             batch_size: int = 32, image_size: int | None = None,
+                             batch_size: int = DEFAULT_BATCH_SIZE, image_size: int | None = None,
                              prediction_type: str | None = None, seed: int = 0, activate: bool = False,
                              parent: str | None = None, enqueue: bool = True) -> Job:
     """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:

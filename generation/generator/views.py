@@ -3,13 +3,15 @@ for more), versions and training, and the role-checked images (sample grids, hea
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from generation.faces.views import subject_or_404
+from generation.faces.views import private_file, subject_or_404
 from generation.generator.forms import GenerationForm, GeneratorTrainingForm
 from generation.generator.selectors import (
     generation_job_get,
@@ -23,9 +25,9 @@ from generation.generator.services import generation_job_create, generator_versi
 from generation.generator.training import generator_training_start
 from generation.models import PhotoStatus
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
+from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.jobs.models import Job
-from hfplatform.views import found_or_404
+from hfplatform.views import form_submit, found_or_404
 
 
 @role_required(*ENGINEERS)
@@ -76,19 +78,18 @@ def generator_versions_page(request: HttpRequest, training_form: GeneratorTraini
 @role_required(*ENGINEERS)
 def generator_training_page(request: HttpRequest) -> HttpResponse:
     form = GeneratorTrainingForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
+
+    def start(values: dict[str, Any]) -> Job:
         parent = values.pop("parent")
-        try:
-            job = generator_training_start(
-                started_by=request.user, parent=parent.name if parent else None,
-                **{**values, "prediction_type": values["prediction_type"] or None})
-        except ApplicationError as exc:
-            add_error_to_form(form, exc)
-        else:
-            messages.success(request, f"Training {values['name']}.")
-            return redirect("jobs:detail", job.pk)
-    return generator_versions_page(request, training_form=form)
+        return generator_training_start(
+            started_by=request.user, parent=parent.name if parent else None,
+            **{**values, "prediction_type": values["prediction_type"] or None})
+
+    job = form_submit(form=form, service=start)
+    if job is None:
+        return generator_versions_page(request, training_form=form)
+    messages.success(request, f"Training {form.cleaned_data['name']}.")
+    return redirect("jobs:detail", job.pk)
 
 
 @require_POST
@@ -103,28 +104,26 @@ def generator_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("generation:versions")
 
 
-def _private_png(name: str) -> FileResponse:
-    response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+def _private_png(file: FieldFile, *, missing: str) -> FileResponse:
+    """A stored PNG for a role-checked page, or the 404 page saying ``missing`` when there is none."""
+    if not file:
+        raise Http404(missing)
+    return private_file(file.name, content_type="image/png")
 
 
 @role_required(*READERS)
 def generator_grid_file(request: HttpRequest, name: str) -> FileResponse:
     version = found_or_404(generator_version_get, name=name)
-    if not version.sample_grid:
-        raise Http404("This version has no sample grid.")
-    return _private_png(version.sample_grid.name)
+    return _private_png(version.sample_grid, missing="This version has no sample grid.")
 
 
 @role_required(*READERS)
 def headshot_image(request: HttpRequest, headshot_id: int) -> FileResponse:
-    return _private_png(found_or_404(headshot_get, headshot_id=headshot_id).image.name)
+    headshot = found_or_404(headshot_get, headshot_id=headshot_id)
+    return _private_png(headshot.image, missing="This headshot has no image.")
 
 
 @role_required(*ENGINEERS)
 def generation_input_image(request: HttpRequest, generation_id: int) -> FileResponse:
     found = found_or_404(generation_job_get, generation_id=generation_id)
-    if not found.input_image:
-        raise Http404("No input image yet.")
-    return _private_png(found.input_image.name)
+    return _private_png(found.input_image, missing="No input image yet.")

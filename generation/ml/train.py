@@ -56,7 +56,7 @@ Progress = Callable[[int, int, float], None]
 
 @dataclass
 class TrainConfig:
-    """The optimisation. On one H100 at 64×64 a step takes ~0.11 s (8 minutes ≈ 4 500 steps)."""
+    """The optimisation. On an H100 GPU, bf16, 64×64, batch 64: ~0.11 s per step (docs/generator.md)."""
 
     steps: int = 20_000  # total optimizer steps (a resumed run counts on from its checkpoint)
     batch_size: int = 64

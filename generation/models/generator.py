@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from generation.generator.options import DEFAULT_IMAGE_SIZE
 from generation.models.faces import SourcePhoto, Subject
 
 
@@ -26,7 +27,7 @@ class GeneratorVersion(models.Model):
     files_dir = models.CharField(
         max_length=500, help_text="Folder written by save_generator (absolute, or relative to the "
                                   "project for a checkpoint that ships with the code).")
-    image_size = models.PositiveSmallIntegerField(default=64)
+    image_size = models.PositiveSmallIntegerField(default=DEFAULT_IMAGE_SIZE)
     training_config = models.JSONField(default=dict, blank=True)
     dataset_fingerprint = models.CharField(max_length=64, blank=True)
     heldout_subjects = models.JSONField(default=list, blank=True,

@@ -7,18 +7,18 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
+from hfplatform.accounts.roles import ENGINEERS, READERS, Role, has_role, user_roles
 
 # (label, url name, roles that see it). Later apps add their pages here.
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Home", "home", frozenset(Role)),
     ("Review", "review:campaigns", frozenset(Role)),
-    ("Subjects", "generation:subjects", frozenset({Role.ML_ENGINEER})),
+    ("Subjects", "generation:subjects", ENGINEERS),
     ("Generator", "generation:versions", READERS),
     ("Reward", "reward:home", READERS),
     ("Monitoring", "monitoring:home", READERS),
     ("Jobs", "jobs:list", READERS),
-    ("API docs", "api-docs", frozenset({Role.ML_ENGINEER, Role.AUDITOR})),
+    ("API docs", "api-docs", READERS),
     ("Users", "accounts:users", frozenset({Role.ADMIN})),
     ("Admin", "admin:index", frozenset({Role.ADMIN})),
 ]

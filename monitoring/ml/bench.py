@@ -1,4 +1,4 @@
-"""Throughput of the metric extractors on this machine (the numbers in docs/metrics.md).
+"""Throughput of the metric extractors on the machine it runs on (the numbers in docs/metrics.md).
 
     .venv/bin/python -m monitoring.ml.bench --cache var/cache --torch-home var/torch
 

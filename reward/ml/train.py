@@ -36,6 +36,7 @@ from trl import RewardConfig
 
 from reward.ml.data import PreferenceExample
 from reward.ml.model import HeadshotRewardConfig, HeadshotRewardModel, quiet_progress_bars
+from reward.ml.options import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_MAX_STEPS, MIN_PAIRS
 from reward.ml.trl_glue import (
     HeadshotImageProcessor,
     ImagePreferenceCollator,
@@ -43,17 +44,15 @@ from reward.ml.trl_glue import (
     preference_dataset,
 )
 
-MIN_PAIRS = 8  # fewer training pairs than this cannot train anything meaningful
-
 
 @dataclass
 class RewardTrainConfig:
     """The network size and the optimisation. At the defaults a step takes ~0.07–0.15 s on 2 CPU cores."""
 
     image_size: int = 64  # side every image is resized to (the generator's resolution)
-    max_steps: int = 300  # optimizer steps in total (a resumed run counts on from its checkpoint)
-    batch_size: int = 16  # pairs per step (32 headshots + their 32 references through the trunk)
-    learning_rate: float = 3e-4  # AdamW, linear decay to 0 at max_steps (1e-3 overfit noisy pairs)
+    max_steps: int = DEFAULT_MAX_STEPS  # in total (a resumed run counts on from its checkpoint)
+    batch_size: int = DEFAULT_BATCH_SIZE  # pairs per step
+    learning_rate: float = DEFAULT_LEARNING_RATE  # AdamW, linear decay to 0 at max_steps
     weight_decay: float = 0.0
     seed: int = 0  # model init, pair sampling
     use_margin: bool = False  # TRL's margin: loss -logsigmoid(r_c - r_r - margin) with each pair's margin

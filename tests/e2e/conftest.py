@@ -8,14 +8,12 @@ import shutil
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import PASSWORD
-
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls these tests make
 # beside it are ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# As on the machine notes: no sandbox as root, and no background traffic to a closed network.
+# No sandbox as root, and no background traffic to a closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -42,10 +40,3 @@ def page(browser, live_server) -> Page:
     yield page
     context.close()
 
-
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=whoami]")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hfplatform.jobs.models import Job
-from tests.e2e.conftest import log_in
+from tests.factories.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,14 +14,9 @@ from playwright.sync_api import Page, expect
 
 from review.models import Assignment, BlindJudgement, Comparison, Rating
 from review.services import assignment_next, rating_submit
-from tests.e2e.conftest import log_in
-from tests.review import conftest as review_fixtures
+from tests.factories.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-# The tiny review world of tests/review, for these tests too.
-review_world = review_fixtures.review_world
-make_campaign = review_fixtures.make_campaign
 
 
 def _open_work(page: Page, campaign) -> None:

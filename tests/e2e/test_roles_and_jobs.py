@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from hfplatform.jobs.models import Job, JobStatus
-from tests.e2e.conftest import log_in
-from tests.hfplatform.consumer import Consumer
-from tests.hfplatform.helpers import write_photos
+from tests.factories.browser import log_in
+from tests.factories.consumer import Consumer
+from tests.factories.jobs import write_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from generation.models import PhotoStatus, SourcePhoto
-from tests.e2e.conftest import log_in
-from tests.hfplatform.consumer import Consumer
+from tests.factories.browser import log_in
+from tests.factories.consumer import Consumer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.factories.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

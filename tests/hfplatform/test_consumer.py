@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from hfplatform.accounts.services import token_for
 from hfplatform.jobs.kinds import thumbnails_job_start
 from hfplatform.jobs.models import Job, JobStatus
-from tests.hfplatform.consumer import Consumer, wait_for
-from tests.hfplatform.helpers import write_photos
+from tests.factories.consumer import Consumer, wait_for
+from tests.factories.jobs import write_photos
 
 pytestmark = [pytest.mark.consumer, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

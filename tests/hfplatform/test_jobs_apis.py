@@ -6,7 +6,7 @@ import pytest
 
 from hfplatform.jobs.models import Job, JobStatus
 from hfplatform.jobs.services import job_run
-from tests.hfplatform.helpers import write_photos
+from tests.factories.jobs import write_photos
 
 pytestmark = pytest.mark.django_db
 

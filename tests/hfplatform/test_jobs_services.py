@@ -18,14 +18,9 @@ from hfplatform.jobs.kinds import thumbnails_job_start
 from hfplatform.jobs.models import Job, JobStatus
 from hfplatform.jobs.progress import JobInterrupted, JobProgress
 from hfplatform.jobs.services import _claim, job_cancel, job_create, job_run, jobs_recover
-from tests.hfplatform.helpers import write_photos
+from tests.factories.jobs import write_photos
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def engineer(make_user):
-    return make_user("ml_engineer")
 
 
 def test_job_is_enqueued_only_after_commit(engineer, django_capture_on_commit_callbacks):

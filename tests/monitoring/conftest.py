@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.generation.conftest import tiny_generator
-
-
-@pytest.fixture
-def engineer(make_user):
-    return make_user("ml_engineer")
+from tests.factories.generation import tiny_generator
 
 
 @pytest.fixture
@@ -29,19 +24,3 @@ def version(corpus_subjects, tmp_path, engineer):
 
     return generator_version_register(name="tiny-m", files_dir=tiny_generator(tmp_path / "g"),
                                       heldout=corpus_subjects[:5])
-
-
-@pytest.fixture
-def ready_subject(engineer):
-    from django.conf import settings
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from generation.faces.services import photos_analyze, photos_upload, subject_create
-    from generation.ml import corpus_photos, corpus_wheel
-
-    subject = subject_create(owner=engineer, display_name="Ada", consent_given=True)
-    face = next(corpus_photos(corpus_wheel(settings.FACE_CORPUS_CACHE), limit=1))[1]
-    photos, _ = photos_upload(subject=subject, uploaded_by=engineer,
-                              files=[SimpleUploadedFile("me.jpg", face)])
-    photos_analyze(photo_ids=[photos[0].pk])
-    return subject

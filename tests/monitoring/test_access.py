@@ -1,12 +1,11 @@
-"""Every monitoring route for every role: the matrix rows of tests/hfplatform/test_access.py, and the
-object routes against a real snapshot."""
+"""The monitoring routes of one snapshot for every role (the other monitoring routes are rows of the
+access matrix, ``tests/factories/access.py``, run by tests/hfplatform/test_access.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from hfplatform.accounts.roles import Role
-from tests.hfplatform.test_access import MONITORING_API, MONITORING_PAGES, _cases
 
 pytestmark = pytest.mark.django_db
 R, P, E, A, ADM = Role.REVIEWER, Role.PHOTOGRAPHER, Role.ML_ENGINEER, Role.AUDITOR, Role.ADMIN
@@ -22,22 +21,6 @@ def snapshot(make_user):
     kid = {"name": "kid", "value": 0.1, "n": 8, "extractor": "x", "unavailable": None, "interval": None}
     return MetricSnapshot.objects.create(generator_version=version, status=SnapshotStatus.DONE,
                                          figures={"kid": kid})
-
-
-@pytest.mark.parametrize(("method", "path", "role", "expected"), list(_cases(MONITORING_PAGES)))
-def test_page_access(client_for, method, path, role, expected):
-    response = getattr(client_for(role), method)(path)
-    assert response.status_code == expected
-    if expected == 302 and role is None:
-        assert "/login/" in response["Location"]
-
-
-@pytest.mark.parametrize(("method", "path", "role", "expected"), list(_cases(MONITORING_API)))
-def test_api_access(api_client_for, method, path, role, expected):
-    response = getattr(api_client_for(role), method)(path, {}, format="json")
-    assert response.status_code == expected
-    if expected >= 400:
-        assert response.json()["detail"]
 
 
 @pytest.mark.parametrize("role", [*Role, None])

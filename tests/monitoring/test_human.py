@@ -6,12 +6,11 @@ import pytest
 
 from monitoring.services import human_results
 from review.services import assignment_next, blind_submit, rating_submit
-from tests.review.conftest import make_campaign, review_world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
 
-def test_ratings_and_blind_detection_per_version(review_world, make_campaign, make_user):  # noqa: F811
+def test_ratings_and_blind_detection_per_version(review_world, make_campaign, make_user):
     world = review_world(subjects=2, per_subject=2, portraits=2)
     ratings = make_campaign(world, task_kinds=["rating"], overlap=1)
     reviewer = make_user("reviewer")

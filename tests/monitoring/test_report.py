@@ -8,7 +8,7 @@ from django.core.management import call_command
 from generation.generator.services import generator_version_register
 from hfplatform.errors import ApplicationError
 from monitoring.services import generator_report
-from tests.generation.conftest import tiny_generator
+from tests.factories.generation import tiny_generator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -53,7 +53,7 @@ def test_report_on_held_out_people_names_every_extractor(corpus_subjects, tmp_pa
     assert "casual_input" in out
     assert "sdedit_baseline" in out
     assert "guidance 2.5" in out
-    assert "verified→person" in out
+    assert "identity_verification_rate_to_portrait" in out
     assert "kid below the casual inputs': " in out
     assert "NOT met" in out
     version.refresh_from_db()

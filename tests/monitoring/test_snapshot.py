@@ -9,6 +9,7 @@ from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.services import job_run
 from monitoring.models import MetricSnapshot, SnapshotStatus
 from monitoring.services import metric_snapshot_start
+from tests.factories.generation import tiny_generator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -94,7 +95,6 @@ def test_missing_weights_make_metrics_unavailable(version, engineer, settings, t
 
 def test_too_few_heldout_people_is_refused(corpus_subjects, engineer, tmp_path):
     from generation.generator.services import generator_version_register
-    from tests.generation.conftest import tiny_generator
 
     small = generator_version_register(name="tiny-few", files_dir=tiny_generator(tmp_path / "few"),
                                        heldout=corpus_subjects[:3])

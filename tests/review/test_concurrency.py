@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.review.concurrency import claim_concurrently, minimal_campaign, reviewers
+from tests.factories import review_concurrency
+from tests.factories.review_concurrency import claim_concurrently, minimal_campaign, reviewers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +47,8 @@ def test_twenty_reviewers_at_once_on_sqlite(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}", "VAR_DIR": str(tmp_path),
            "DJANGO_SETTINGS_MODULE": "hfplatform.settings", "DJANGO_PROFILE": "test", "REDIS_URL": ""}
     env.pop("REDIS_URL")
-    done = subprocess.run([sys.executable, "-m", "tests.review.concurrency", "20", "10"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    script = [sys.executable, "-m", review_concurrency.__name__, "20", "10"]
+    done = subprocess.run(script, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["vendor"] == "sqlite"

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from review.exports import COLUMNS, EXPORT_KINDS, export_csv, export_to_dir
 from review.models import BlindJudgement, Comparison, Rating
 from review.quality import reviewer_pseudonym
-from tests.review.quality_helpers import answer_all, honest
+from tests.factories.review import answer_all, honest
 
 
 @pytest.fixture

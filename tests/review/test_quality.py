@@ -19,7 +19,7 @@ from review.quality import (
     reviewer_quality,
 )
 from review.services import assignment_next, rating_submit
-from tests.review.quality_helpers import answer_all, gold_wrong, honest
+from tests.factories.review import answer_all, gold_wrong, honest
 
 DIMENSIONS = ("professionalism", "likeness", "appeal", "pairwise")
 

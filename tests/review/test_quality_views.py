@@ -1,8 +1,4 @@
-"""Who may see the agreement page, the CSV downloads and the agreement/reviewer APIs, and what they show.
-
-The API routes are wired here through a small URL module (this file) on top of the project's, until
-hfplatform/urls.py carries them under the same paths.
-"""
+"""Who may see the agreement page, the CSV downloads and the agreement/reviewer APIs, and what they show."""
 
 from __future__ import annotations
 
@@ -10,23 +6,12 @@ import csv
 import io
 
 import pytest
-from django.test import override_settings
-from django.urls import path, reverse
+from django.urls import reverse
 
-from hfplatform import urls as project_urls
 from hfplatform.accounts.roles import Role
 from review.models import Comparison, Rating
 from review.quality import reviewer_pseudonym
-from review.quality_views import CampaignAgreementApi, CampaignExportApi, CampaignReviewersApi
-from tests.review.quality_helpers import answer_all, honest
-
-urlpatterns = [
-    path("api/review/campaigns/<int:campaign_id>/agreement/", CampaignAgreementApi.as_view()),
-    path("api/review/campaigns/<int:campaign_id>/reviewers/", CampaignReviewersApi.as_view()),
-    path("api/review/campaigns/<int:campaign_id>/export/", CampaignExportApi.as_view()),
-    *project_urls.urlpatterns,
-]
-with_apis = override_settings(ROOT_URLCONF=__name__)
+from tests.factories.review import answer_all, honest
 
 R, P, E, A, ADM = Role.REVIEWER, Role.PHOTOGRAPHER, Role.ML_ENGINEER, Role.AUDITOR, Role.ADMIN
 ALLOWED = {E, A, ADM}
@@ -95,7 +80,6 @@ def test_csv_download_of_an_unknown_kind_or_campaign_is_404(client_for, campaign
     assert client.get(reverse("review:export", args=[987654, "blind"])).status_code == 404
 
 
-@with_apis
 @pytest.mark.parametrize("role", [*Role, None])
 @pytest.mark.parametrize("route", ["agreement", "reviewers"])
 def test_apis_are_for_readers(api_client_for, campaign, role, route):
@@ -104,7 +88,6 @@ def test_apis_are_for_readers(api_client_for, campaign, role, route):
     assert response.status_code == expected
 
 
-@with_apis
 def test_agreement_api_figures(api_client_for, campaign):
     body = api_client_for(A).get(f"/api/review/campaigns/{campaign.pk}/agreement/").json()
     dims = {d["name"]: d for d in body["dimensions"]}
@@ -117,7 +100,6 @@ def test_agreement_api_figures(api_client_for, campaign):
     assert body["thresholds"] == {"tentative": 0.667, "reliable": 0.8}
 
 
-@with_apis
 def test_reviewers_api_is_pseudonymised(api_client_for, campaign):
     body = api_client_for(E).get(f"/api/review/campaigns/{campaign.pk}/reviewers/").json()
     reviewers = set(Rating.objects.filter(campaign=campaign).values_list("reviewer_id", "reviewer__username"))
@@ -128,7 +110,6 @@ def test_reviewers_api_is_pseudonymised(api_client_for, campaign):
         assert username not in text
 
 
-@with_apis
 def test_unknown_campaign_is_a_json_404(api_client_for, db):
     for route in ("agreement", "reviewers"):
         response = api_client_for(A).get(f"/api/review/campaigns/987654/{route}/")
@@ -136,7 +117,6 @@ def test_unknown_campaign_is_a_json_404(api_client_for, db):
         assert response.json()["code"] == "not_found"
 
 
-@with_apis
 def test_export_api_rows_and_kind_check(api_client_for, campaign):
     client = api_client_for(A)
     body = client.get(f"/api/review/campaigns/{campaign.pk}/export/?kind=comparisons").json()
@@ -148,7 +128,6 @@ def test_export_api_rows_and_kind_check(api_client_for, campaign):
     assert api_client_for(R).get(f"/api/review/campaigns/{campaign.pk}/export/?kind=blind").status_code == 403
 
 
-@with_apis
 def test_apis_are_in_the_openapi_schema(client, db):
     paths = client.get("/api/schema/?format=json").json()["paths"]
     for route in ("agreement", "reviewers", "export"):

@@ -5,19 +5,11 @@ from __future__ import annotations
 import pytest
 
 from hfplatform.errors import ApplicationError
-from review.services import assignment_next, comparison_submit, rating_submit
+from review.services import assignment_next, rating_submit
 from reward.models import PreferenceDataset, PreferencePair
 from reward.selectors import preference_pairs
 from reward.services import preference_dataset_create
-
-
-def _compare_all(campaign, reviewer, choose):
-    """Answer every pairwise item: ``choose(item)`` says the winner in item terms (a, b, tie)."""
-    while (held := assignment_next(campaign=campaign, reviewer=reviewer)) is not None:
-        winner = choose(held.item)
-        shown_left_is_a = not held.swapped
-        choice = "tie" if winner == "tie" else ("left" if (winner == "a") == shown_left_is_a else "right")
-        comparison_submit(reviewer=reviewer, assignment_id=held.pk, choice=choice, reason="likeness")
+from tests.factories.review import compare_all
 
 
 def _rate_all(campaign, reviewer, score):
@@ -31,8 +23,8 @@ def test_comparisons_become_pairs_and_ties_stay_ties(review_world, make_campaign
     world = review_world(subjects=2, per_subject=3, portraits=0)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=2)
     first, second = make_user("reviewer"), make_user("photographer")
-    _compare_all(campaign, first, lambda item: "a")
-    _compare_all(campaign, second, lambda item: "tie" if item.headshot.candidate_index == 0 else "a")
+    compare_all(campaign, first, lambda item: "a")
+    compare_all(campaign, second, lambda item: "tie" if item.headshot.candidate_index == 0 else "a")
     pairs = preference_pairs(campaigns=[campaign], keep_ties=True)
     overall = [p for p in pairs if p["dimension"] == "overall"]
     assert len(overall) == 2 * 6  # two reviewers × 3 pairs per subject × 2 subjects
@@ -69,7 +61,7 @@ def test_dataset_is_held_out_by_subject_and_fingerprinted(review_world, make_cam
                                                           engineer_user):
     world = review_world(subjects=4, per_subject=3, portraits=0)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
-    _compare_all(campaign, make_user("reviewer"), lambda item: "a")
+    compare_all(campaign, make_user("reviewer"), lambda item: "a")
     dataset = preference_dataset_create(name="first", campaign_ids=[campaign.pk], created_by=engineer_user,
                                         test_share=0.25)
     pairs = PreferencePair.objects.filter(dataset=dataset)
@@ -102,7 +94,7 @@ def test_export_in_chosen_rejected_format(review_world, make_campaign, make_user
 
     world = review_world(subjects=3, per_subject=3, portraits=0)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
-    _compare_all(campaign, make_user("reviewer"), lambda item: "b")
+    compare_all(campaign, make_user("reviewer"), lambda item: "b")
     dataset = preference_dataset_create(name="exported", campaign_ids=[campaign.pk], created_by=engineer_user)
     call_command("export_preferences", dataset="exported", out=tmp_path / "hf")
     loaded = load_from_disk(str(tmp_path / "hf"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reward.models import PreferenceDataset, PreferencePair, RewardModelVersion
-from tests.reward.test_pairs import _compare_all
+from tests.factories.generation import tiny_generator
+from tests.factories.review import compare_all
 
 
 @pytest.fixture
@@ -14,7 +15,7 @@ def tie_dataset(review_world, make_campaign, make_user, engineer_user):
 
     world = review_world(subjects=3, per_subject=4, portraits=0)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
-    _compare_all(campaign, make_user("reviewer"), lambda item: "tie")
+    compare_all(campaign, make_user("reviewer"), lambda item: "tie")
     return preference_dataset_create(name="ties", campaign_ids=[campaign.pk], created_by=engineer_user,
                                      keep_ties=True)
 
@@ -65,14 +66,13 @@ def test_training_job_on_reviews_that_prefer_sharper_headshots_then_best_of_n(
     from hfplatform.jobs.models import Job
     from hfplatform.jobs.services import job_run
     from reward.services import preference_dataset_create
-    from tests.generation.conftest import tiny_generator
 
     settings.REWARD_ROOT = tmp_path / "reward"
     # 12 people, 3 held out (18 pairs): which 3 depends on the database ids, and the accuracy with it.
     world = review_world(subjects=12, per_subject=4, portraits=0)
     _blur_by_candidate(world, settings)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
-    _compare_all(campaign, make_user("reviewer"),
+    compare_all(campaign, make_user("reviewer"),
                  lambda item: "a" if item.headshot.candidate_index < item.headshot_b.candidate_index else "b")
     dataset = preference_dataset_create(name="sharper", campaign_ids=[campaign.pk], created_by=engineer_user)
     engineer = api_client_for("ml_engineer")
@@ -128,7 +128,7 @@ def test_failed_training_marks_the_version_failed(review_world, make_campaign, m
     settings.REWARD_ROOT = tmp_path / "reward"
     world = review_world(subjects=4, per_subject=4, portraits=0)
     campaign = make_campaign(world, task_kinds=["pairwise"], overlap=1)
-    _compare_all(campaign, make_user("reviewer"), lambda item: "a")
+    compare_all(campaign, make_user("reviewer"), lambda item: "a")
     dataset = preference_dataset_create(name="doomed", campaign_ids=[campaign.pk], created_by=engineer_user)
     version = reward_training_start(dataset=dataset, dimension="overall", started_by=engineer_user,
                                     enqueue=False, max_steps=10)

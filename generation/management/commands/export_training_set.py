@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from generation.generator.options import DEFAULT_HELDOUT_FRACTION, DEFAULT_IMAGE_SIZE
 from generation.generator.training import training_set_export
 from hfplatform.errors import ApplicationError
 
@@ -16,8 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("out", type=Path)
-        parser.add_argument("--image-size", type=int, default=64)
-        parser.add_argument("--heldout-fraction", type=float, default=0.1)
+        parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
+        parser.add_argument("--heldout-fraction", type=float, default=DEFAULT_HELDOUT_FRACTION)
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, out: Path, image_size: int, heldout_fraction: float, seed: int,

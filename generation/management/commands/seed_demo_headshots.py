@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from generation.generator.options import DEFAULT_CANDIDATES
 from generation.generator.selectors import generator_active
 from generation.generator.services import generation_job_create
 from generation.models import Subject
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.services import job_run
 
 
@@ -15,7 +17,7 @@ class Command(BaseCommand):
     help = "Generate candidates with the active generator for every subject without headshots."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--candidates", type=int, default=4)
+        parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES)
         parser.add_argument("--subjects", type=int, default=8)
 
     def handle(self, *args, candidates: int, subjects: int, **options) -> None:
@@ -31,5 +33,5 @@ class Command(BaseCommand):
                 continue
             job = job_run(job_id=request.job_id)
             self.stdout.write(f"  {subject.display_name}: {job.status}")
-            made += job.status == "succeeded"
+            made += job.status == JobStatus.SUCCEEDED
         self.stdout.write(self.style.SUCCESS(f"Generated candidates for {made} subjects."))

@@ -6,10 +6,11 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.generator.options import DEFAULT_IMAGE_SIZE
+from generation.generator.options import DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE
 from generation.generator.training import generator_training_start
 from generation.ml.options import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.services import job_run
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Name of the new version (a slug).")
         parser.add_argument("--steps", type=int, default=2000)
         parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
-        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
         parser.add_argument("--image-size", type=int, default=None,
                             help=f"{DEFAULT_IMAGE_SIZE} unless fine-tuning.")
         parser.add_argument("--prediction-type", default=None, choices=PREDICTION_TYPES,
@@ -57,7 +58,7 @@ class Command(BaseCommand):
             self.stdout.flush()
         job.refresh_from_db()
         self.stdout.write("")
-        if job.status != "succeeded":
+        if job.status != JobStatus.SUCCEEDED:
             raise CommandError(f"Training {job.status}: {job.error or job.message}")
         self.stdout.write(self.style.SUCCESS(
             f"Registered generator {job.result['version']} after {job.result['steps']} steps."))

@@ -9,12 +9,11 @@ from generation.generator.selectors import generator_version_get
 from hfplatform.errors import ApplicationError
 from monitoring.services import generator_report
 
-COLUMNS = [("fid", "FID", "{:.1f}", 8), ("kid", "KID", "{:.4f}", 8),
-           ("lpips_likeness", "LPIPS→clean", "{:.3f}", 22),
-           ("identity_distance", "id dist→input", "{:.3f}", 14),
-           ("identity_verification_rate", "verified→input", "{:.0%}", 16),
-           ("identity_distance_to_portrait", "id dist→person", "{:.3f}", 15),
-           ("identity_verification_rate_to_portrait", "verified→person", "{:.0%}", 17)]
+# The figures printed, by the names every evaluation uses (metric snapshots too), and their format.
+FIGURES = [("fid", "{:.1f}"), ("kid", "{:.4f}"), ("lpips_likeness", "{:.3f}"),
+           ("identity_distance", "{:.3f}"), ("identity_verification_rate", "{:.0%}"),
+           ("identity_distance_to_portrait", "{:.3f}"), ("identity_verification_rate_to_portrait", "{:.0%}")]
+NAME_WIDTH, CELL_WIDTH = 40, 22
 
 
 def _cell(metric: dict, fmt: str, interval: bool = True) -> str:
@@ -28,9 +27,10 @@ def _cell(metric: dict, fmt: str, interval: bool = True) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Print FID/KID (vs held-out portraits), LPIPS to the clean original, identity distance "
-            "and verification share (against the input and the person's portrait) for casual inputs, "
-            "generated headshots and the SDEdit baseline, and whether the targets are met.")
+    help = ("Print FID/KID (vs held-out portraits), LPIPS likeness to the clean portrait, identity "
+            "distance and verification rate (against the input and the person's portrait), each with its "
+            "95% interval, for casual inputs, generated headshots and the SDEdit baseline, and whether "
+            "the targets are met.")
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # `--version V` names the generator here; it replaces Django's own --version flag.
@@ -62,15 +62,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Generator {figures['version']} on {figures['people']} held-out people "
                           f"({figures['image_size']} px, {figures['steps']} steps, seed {figures['seed']}, "
                           f"guidance {figures['guidance']:g})")
-        header = f"{'':<16}" + "".join(f"{title:>{width}}" for _, title, _, width in COLUMNS)
-        self.stdout.write(header)
-        for row_name, row in figures["rows"].items():
-            cells = "".join(f"{_cell(row[key], fmt, key == 'lpips_likeness'):>{width}}"
-                            for key, _, fmt, width in COLUMNS)
-            self.stdout.write(f"{row_name:<16}{cells}")
-        for key in ("identity_verification_rate", "identity_verification_rate_to_portrait"):
-            cells = [f"{name} {_cell(row[key], '{:.0%}')}" for name, row in figures["rows"].items()]
-            self.stdout.write(f"{key} [95% CI]: " + "; ".join(cells))
+        rows = figures["rows"]
+        self.stdout.write(f"{'figure':<{NAME_WIDTH}}" + "".join(f"{name:>{CELL_WIDTH}}" for name in rows))
+        for key, fmt in FIGURES:
+            cells = "".join(f"{_cell(row[key], fmt):>{CELL_WIDTH}}" for row in rows.values())
+            self.stdout.write(f"{key:<{NAME_WIDTH}}{cells}")
         self.stdout.write("Targets (generated row):")
         for target in figures["targets"]:
             mark = {True: "met", False: "NOT met", None: "unmeasured"}[target["met"]]
@@ -78,7 +74,7 @@ class Command(BaseCommand):
             goal = "—" if target["goal"] is None else f"{target['goal']:.4g}"
             note = f" ({target['note']})" if target.get("note") else ""
             self.stdout.write(f"  {target['target']}: {value} vs {goal}: {mark}{note}")
-        shown = [row[key] for row in figures["rows"].values() for key, *_ in COLUMNS]
+        shown = [row[key] for row in rows.values() for key, _ in FIGURES]
         reasons = {m["unavailable"] for m in shown if m.get("unavailable")}
         for reason in sorted(reasons):
             self.stdout.write(f"  {reason}")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from generation.generator.selectors import generator_active
 from hfplatform.errors import ApplicationError
 from review.models import Campaign, TaskKind
+from review.options import DEFAULT_GOLD_RATE
 from review.services import campaign_create
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--overlap", type=int, default=2)
-        parser.add_argument("--gold-rate", type=float, default=0.1)
+        parser.add_argument("--gold-rate", type=float, default=DEFAULT_GOLD_RATE)
 
     def handle(self, *args, overlap: int, gold_rate: float, **options) -> None:
         if Campaign.objects.exists():

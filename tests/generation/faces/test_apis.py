@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from generation.models import SourcePhoto, Subject
 from hfplatform.accounts.roles import Role
-from tests.generation.conftest import upload_of
+from tests.factories.generation import upload_of
 
 pytestmark = pytest.mark.django_db
 OTHERS = [Role.REVIEWER, Role.PHOTOGRAPHER, Role.AUDITOR]

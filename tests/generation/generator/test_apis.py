@@ -7,7 +7,7 @@ import pytest
 from generation.generator.services import generation_job_create, generator_version_register
 from hfplatform.accounts.roles import Role
 from hfplatform.jobs.services import job_run
-from tests.generation.conftest import tiny_generator
+from tests.factories.generation import tiny_generator
 
 pytestmark = pytest.mark.django_db
 

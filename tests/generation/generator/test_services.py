@@ -19,7 +19,7 @@ from generation.models import GeneratorStatus, GeneratorVersion, Headshot
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.services import job_run
-from tests.generation.conftest import tiny_generator
+from tests.factories.generation import tiny_generator
 
 pytestmark = pytest.mark.django_db
 

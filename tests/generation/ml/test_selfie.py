@@ -8,17 +8,17 @@ import pytest
 from generation.ml import FaceAnalyzer, align_face
 from generation.ml.degrade import degradation_params, degrade
 from generation.ml.selfie import realign, simulated_selfie
-from tests.generation.ml.helpers import FRONTAL
+from tests.factories.images import FRONTAL
 
 
 @pytest.fixture(scope="module")
-def crops(photos) -> list[np.ndarray]:
+def crops(corpus_images_by_name) -> list[np.ndarray]:
     """128-px aligned crops of real frontal corpus photos (as the app stores them)."""
     analyzer = FaceAnalyzer()
     out = []
     for name in FRONTAL[:3]:
-        analysis = analyzer.analyze(photos[name])
-        out.append(align_face(photos[name], analysis.landmarks, 128))
+        analysis = analyzer.analyze(corpus_images_by_name[name])
+        out.append(align_face(corpus_images_by_name[name], analysis.landmarks, 128))
     return out
 
 

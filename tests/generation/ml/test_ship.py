@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def trained(photos, tmp_path_factory) -> dict[str, Path]:
+def trained(corpus_images_by_name, tmp_path_factory) -> dict[str, Path]:
     """A 2-step run of the training CLI on 6 real faces, with the export's .json beside the npz."""
     folder = tmp_path_factory.mktemp("ship")
     faces = []
-    for rgb in list(photos.values())[:6]:
+    for rgb in list(corpus_images_by_name.values())[:6]:
         h, w = rgb.shape[:2]
         top = (h - w) // 2
         faces.append(cv2.resize(rgb[top:top + w], (48, 48), interpolation=cv2.INTER_AREA))

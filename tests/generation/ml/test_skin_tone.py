@@ -10,7 +10,7 @@ from skimage.color import lab2rgb
 
 from generation.ml import ITA_CATEGORIES, ita_category, ita_from_lab, measure_skin_tone
 from generation.ml.skin_tone import skin_patches
-from tests.generation.ml.helpers import GOOD
+from tests.factories.images import GOOD
 
 # One skin-like colour per category: (code, target ITA°, b*); L* = 50 + b* · tan(ITA).
 TARGETS = [("very_light", 62.0, 14.0), ("light", 48.0, 16.0), ("intermediate", 34.0, 18.0),
@@ -45,9 +45,9 @@ def test_categories_and_their_bounds():
 
 
 @pytest.mark.parametrize(("code", "target", "b"), TARGETS)
-def test_patches_of_known_colour_give_their_category(photos, analyzer, code, target, b):
+def test_patches_of_known_colour_give_their_category(corpus_images_by_name, analyzer, code, target, b):
     """The real landmarks of a corpus face over an image filled with one known Lab colour."""
-    landmarks = analyzer.analyze(photos[GOOD]).landmarks
+    landmarks = analyzer.analyze(corpus_images_by_name[GOOD]).landmarks
     lightness = 50.0 + b * math.tan(math.radians(target))
     colour = srgb_of_lab(lightness, 12.0, b)
     image = np.empty((218, 178, 3), np.uint8)
@@ -57,8 +57,8 @@ def test_patches_of_known_colour_give_their_category(photos, analyzer, code, tar
     assert ita == pytest.approx(target, abs=1.0)
 
 
-def test_specular_highlights_and_dark_hair_do_not_move_the_estimate(photos, analyzer):
-    landmarks = analyzer.analyze(photos[GOOD]).landmarks
+def test_specular_highlights_and_dark_hair_do_not_move_the_estimate(corpus_images_by_name, analyzer):
+    landmarks = analyzer.analyze(corpus_images_by_name[GOOD]).landmarks
     image = np.empty((218, 178, 3), np.uint8)
     image[:] = srgb_of_lab(62.0, 12.0, 18.0)
     clean, _ = measure_skin_tone(image, landmarks)
@@ -71,8 +71,8 @@ def test_specular_highlights_and_dark_hair_do_not_move_the_estimate(photos, anal
     assert noisy == pytest.approx(clean, abs=0.5)
 
 
-def test_patches_sit_on_the_cheeks_and_forehead(photos, analyzer):
-    landmarks = analyzer.analyze(photos[GOOD]).landmarks
+def test_patches_sit_on_the_cheeks_and_forehead(corpus_images_by_name, analyzer):
+    landmarks = analyzer.analyze(corpus_images_by_name[GOOD]).landmarks
     (lx, ly, side), (rx, ry, _), (_fx, fy, _) = skin_patches(landmarks)
     assert lx < landmarks[30, 0] < rx  # cheeks either side of the nose
     assert landmarks[40, 1] < ly < landmarks[48, 1]
@@ -81,8 +81,8 @@ def test_patches_sit_on_the_cheeks_and_forehead(photos, analyzer):
     assert 10 < side < 40
 
 
-def test_a_darker_photo_reads_a_lower_ita(photos, analyzer):
-    rgb = photos[GOOD]
+def test_a_darker_photo_reads_a_lower_ita(corpus_images_by_name, analyzer):
+    rgb = corpus_images_by_name[GOOD]
     analysis = analyzer.analyze(rgb)
     dimmer, _ = measure_skin_tone((rgb * 0.7).astype(np.uint8), analysis.landmarks)
     assert analysis.ita is not None

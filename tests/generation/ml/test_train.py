@@ -23,7 +23,7 @@ from generation.ml.train import (
     split_keeping_heldout,
     train,
 )
-from tests.monitoring.ml.helpers import TORCH_HOME
+from tests.factories.images import TORCH_HOME
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = GeneratorConfig(image_size=32, block_out_channels=(32, 64), layers_per_block=1,
@@ -37,10 +37,10 @@ def quick(**overrides) -> TrainConfig:
 
 
 @pytest.fixture(scope="module")
-def faces(photos) -> np.ndarray:
+def faces(corpus_images_by_name) -> np.ndarray:
     """8 real CelebA photos, centre-cropped square and shrunk to 48×48 (uint8 N×48×48×3)."""
     out = []
-    for rgb in list(photos.values())[:8]:
+    for rgb in list(corpus_images_by_name.values())[:8]:
         h, w = rgb.shape[:2]
         top = (h - w) // 2
         out.append(cv2.resize(rgb[top:top + w], (48, 48), interpolation=cv2.INTER_AREA))

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from monitoring.ml.diversity import lpips_diversity
-from tests.monitoring.ml.helpers import noise
+from tests.factories.images import noise
 
 
-def test_identical_candidates_are_at_zero(lpips_metric, photos):
-    sets = [[photos[0]] * 3, [photos[1]] * 2]
+def test_identical_candidates_are_at_zero(lpips_metric, corpus_images):
+    sets = [[corpus_images[0]] * 3, [corpus_images[1]] * 2]
     value = lpips_diversity(lpips_metric, sets)
     assert value.available
     assert value.name == "lpips_diversity"
@@ -22,22 +22,24 @@ def test_identical_candidates_are_at_zero(lpips_metric, photos):
     assert abs(value.interval[1]) < 1e-6
 
 
-def test_diversity_grows_with_the_difference_between_candidates(lpips_metric, photos):
-    originals = list(photos[:4])
+def test_diversity_grows_with_the_difference_between_candidates(lpips_metric, corpus_images):
+    originals = list(corpus_images[:4])
     levels = []
     for sigma in (5, 20, 40):
         sets = [[p, noise(p, sigma, seed=1), noise(p, sigma, seed=2)] for p in originals]
         levels.append(lpips_diversity(lpips_metric, sets).value)
-    different_people = lpips_diversity(lpips_metric, [list(photos[4:8]), list(photos[8:12])]).value
+    different_people = lpips_diversity(lpips_metric, [list(corpus_images[4:8]),
+                                                      list(corpus_images[8:12])]).value
     assert 0 < levels[0] < levels[1] < levels[2], levels
     assert different_people > levels[0]
 
 
-def test_value_is_the_mean_over_pairs_and_interval_over_subjects(lpips_metric, photos):
-    sets = [[photos[0], photos[1], photos[2]], [photos[3], photos[4]], [photos[5]], []]
+def test_value_is_the_mean_over_pairs_and_interval_over_subjects(lpips_metric, corpus_images):
+    sets = [list(corpus_images[0:3]), list(corpus_images[3:5]), [corpus_images[5]], []]
     value = lpips_diversity(lpips_metric, sets, seed=4)
     pairs = [(0, 1), (0, 2), (1, 2), (3, 4)]
-    expected = lpips_metric.lpips_images([photos[i] for i, _ in pairs], [photos[j] for _, j in pairs])
+    expected = lpips_metric.lpips_images([corpus_images[i] for i, _ in pairs],
+                                         [corpus_images[j] for _, j in pairs])
     assert value.n == 4  # the one-candidate and empty sets are skipped
     assert value.value == pytest.approx(float(expected.mean()), rel=1e-5)
     per_subject = [expected[:3].mean(), expected[3]]

@@ -13,11 +13,12 @@ from monitoring.ml.identity import (
     mean_identity_distance,
     verification_rate,
 )
-from tests.monitoring.ml.helpers import GOOD, OTHER, blur, decode, jpeg
+from tests.factories.images import GOOD, OTHER, blur, decode, jpeg
 
 
-def test_same_person_close_other_person_far_no_face_none(wheel):
-    good, other = decode(corpus_photo(wheel, GOOD)), decode(corpus_photo(wheel, OTHER))
+def test_same_person_close_other_person_far_no_face_none(corpus_wheel_path):
+    good = decode(corpus_photo(corpus_wheel_path, GOOD))
+    other = decode(corpus_photo(corpus_wheel_path, OTHER))
     degraded = jpeg(blur(good, 1), 60)
     grey = np.full_like(good, 127)
     same, different, no_face, no_face_out = identity_distances(
@@ -28,9 +29,10 @@ def test_same_person_close_other_person_far_no_face_none(wheel):
     assert no_face_out is None
 
 
-def test_embedding_once_gives_the_same_distances(wheel):
+def test_embedding_once_gives_the_same_distances(corpus_wheel_path):
     """A reference embedded once and compared with several outputs matches pair-by-pair embedding."""
-    good, other = decode(corpus_photo(wheel, GOOD)), decode(corpus_photo(wheel, OTHER))
+    good = decode(corpus_photo(corpus_wheel_path, GOOD))
+    other = decode(corpus_photo(corpus_wheel_path, OTHER))
     outputs = [jpeg(blur(good, 1), 60), other, np.full_like(good, 127)]
     analyzer = FaceAnalyzer()
     reference, = face_embeddings([good], analyzer)

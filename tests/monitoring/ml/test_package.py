@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import monitoring.ml
-from tests.monitoring.ml.helpers import REPO
+from tests.factories.images import REPO
 
 
 def test_public_names_resolve():

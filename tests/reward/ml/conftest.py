@@ -1,7 +1,7 @@
 """Shared data and one trained model for the reward-model tests (none of them touch the database).
 
-The model is trained once per run on sharpness-rule pairs (see ``helpers``): 256 pairs from 64
-drawn subjects, 100 steps at the default network size (~10 s on 2 cores).
+The model is trained once per run on sharpness-rule pairs (see ``tests/factories/preferences.py``):
+256 pairs from 64 drawn subjects, 100 steps at the default network size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reward.ml.data import PreferenceExample
-from tests.reward.ml.helpers import Drawn, sharpness_pairs
+from tests.factories.preferences import Drawn, sharpness_pairs
 
 
 @dataclass

@@ -16,7 +16,7 @@ from reward.ml.evaluate import (
     sharpness,
 )
 from reward.ml.model import load_reward_model
-from tests.reward.ml.helpers import headshot, portrait
+from tests.factories.preferences import headshot, portrait
 
 
 def test_sharpness_is_lower_for_blurred_copies():

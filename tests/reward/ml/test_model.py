@@ -11,7 +11,7 @@ import torch
 
 from reward.ml.data import PreferenceExample, resize_images
 from reward.ml.model import HeadshotRewardConfig, HeadshotRewardModel, load_reward_model, reward_scores
-from tests.reward.ml.helpers import headshot, portrait
+from tests.factories.preferences import headshot, portrait
 
 ROOT = Path(__file__).resolve().parents[3]
 

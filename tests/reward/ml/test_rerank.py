@@ -9,7 +9,7 @@ import pytest
 
 from reward.ml.model import load_reward_model, reward_scores
 from reward.ml.rerank import rerank
-from tests.reward.ml.helpers import headshot, portrait
+from tests.factories.preferences import headshot, portrait
 
 
 def test_rerank_keeps_the_best_scored_candidates_in_order(trained):

@@ -14,8 +14,9 @@ from transformers import set_seed
 
 from reward.ml.evaluate import evaluate_reward
 from reward.ml.model import HeadshotRewardConfig, HeadshotRewardModel, load_reward_model, reward_scores
-from reward.ml.train import MIN_PAIRS, RewardTrainConfig, train_reward_model
-from tests.reward.ml.helpers import sharpness_pairs
+from reward.ml.options import MIN_PAIRS
+from reward.ml.train import RewardTrainConfig, train_reward_model
+from tests.factories.preferences import sharpness_pairs
 
 TINY = {"image_size": 32, "channels": (8, 16), "batch_size": 4, "logging_steps": 1, "eval_steps": 2,
         "save_steps": 2}
@@ -33,8 +34,8 @@ def few_pairs() -> tuple[list, list]:
 
 
 def test_reward_model_learns_the_reviewers_rule_on_heldout_subjects(trained, sharpness_data):
-    """Done when: reviewers prefer the sharper headshot (10 % of votes flipped); on subjects it never
-    saw, the model picks the reviewers' choice and its scores follow sharpness."""
+    """Reviewers prefer the sharper headshot (10 % of votes flipped): on subjects it never saw, the model
+    picks the reviewers' choice and its scores follow sharpness."""
     model = load_reward_model(trained.final)
     report = evaluate_reward(model, sharpness_data.heldout)
     assert report["n"] == 120

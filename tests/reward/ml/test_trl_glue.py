@@ -19,7 +19,7 @@ from reward.ml.trl_glue import (
     augment_pairs,
     preference_dataset,
 )
-from tests.reward.ml.helpers import sharpness_pairs
+from tests.factories.preferences import sharpness_pairs
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Many reviewers asking for work at the same instant, each on its own thread and connection.
 
 Used in-process by the PostgreSQL test and, for SQLite, run as a script in a fresh interpreter
-on a fresh database file: ``python -m tests.review.concurrency <threads> <items>`` prints JSON.
+on a fresh database file: ``python -m tests.factories.review_concurrency <threads> <items>`` prints JSON.
 """
 
 from __future__ import annotations

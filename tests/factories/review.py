@@ -1,4 +1,5 @@
-"""Drive reviewers through a campaign with the real services, answering by a policy."""
+"""Drive reviewers through a campaign with the real services: every item answered by a policy, or every
+pairwise item by a choice of winner."""
 
 from __future__ import annotations
 
@@ -60,3 +61,10 @@ def gold_wrong(assignment: Any) -> dict[str, Any]:
     if item.is_gold and item.kind == "pairwise":
         return {"winner": "b" if item.gold_answer["choice"] != "b" else "a"}
     return honest(assignment)
+
+
+def compare_all(campaign: Any, reviewer: Any, choose: Callable[[Any], str]) -> None:
+    """Answer every pairwise item: ``choose(item)`` says the winner in item terms (a, b, tie)."""
+    while (held := assignment_next(campaign=campaign, reviewer=reviewer)) is not None:
+        choice = choice_for(held, choose(held.item))
+        comparison_submit(reviewer=reviewer, assignment_id=held.pk, choice=choice, reason="likeness")

@@ -1,4 +1,6 @@
-"""Paths and image degradations shared by the metric tests."""
+"""Real photos and image helpers: where the face corpus and the metric weights are cached, the corpus
+photos whose roles the tests rely on (checked by eye and by the face pipeline), decoding, the
+degradations the metrics must notice (blur, JPEG, noise) and folders of PNGs."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO / "var" / "cache"  # the corpus wheel and the fetched weight files
 TORCH_HOME = REPO / "var" / "torch"  # hub/checkpoints/alexnet-owt-7be5be79.pth for LPIPS
 
-GOOD = "000012.jpg"  # near-frontal, sharp corpus photo (see tests/generation/ml/helpers.py)
-OTHER = "000013.jpg"  # another person
+GOOD = "000012.jpg"  # near-frontal, sharp, well lit: accepted
+OTHER = "000013.jpg"  # another person (different gender), accepted
+FRONTAL = ("000010.jpg", "000012.jpg", "000013.jpg", "000018.jpg", "000019.jpg")
+TURNED = "000227.jpg"  # a real three-quarter-to-profile view (yaw ~50°)
 
 
 def decode(jpeg: bytes) -> np.ndarray:

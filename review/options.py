@@ -1,0 +1,16 @@
+"""What a review campaign and an answer may ask for: the one source that the services, the API, the
+campaign form, the models' defaults and the commands validate against."""
+
+from hfplatform.accounts.roles import RATER_ROLES
+
+OVERLAP = range(1, 11)  # distinct reviewers per item
+DEFAULT_OVERLAP = 3
+GOLD_RATE = (0.0, 0.5)  # share of a reviewer's items that are gold (known answer)
+DEFAULT_GOLD_RATE = 0.1
+LEASE_SECONDS = range(30, 24 * 3600 + 1)  # how long a claimed item is held: 30 s to one day
+DEFAULT_LEASE_SECONDS = 600
+PAIRS_PER_JOB = range(1, 121)  # pairwise items drawn from one generation job's candidates
+DEFAULT_PAIRS_PER_JOB = 6
+DEFAULT_ROLES = tuple(role.value for role in RATER_ROLES)  # who may take a campaign unless told
+SCORES = range(1, 6)  # every 1–5 answer: the three rating scales and the blind test's confidence
+DEFAULT_PHOTOGRAPHER_WEIGHT = 2.0  # a photographer's answer against a reviewer's, unless set in settings
