@@ -88,14 +88,11 @@ class GenerationJobSerializer(serializers.Serializer):
     guidance = serializers.FloatField()
     sampler = serializers.CharField()
     keep = serializers.IntegerField(allow_null=True)
-    reward_model = serializers.SerializerMethodField(help_text="The reward model that ranked the candidates.")
+    reward_model = serializers.CharField(source="ranked_by", allow_null=True, default=None)
     job = serializers.IntegerField(source="job_id")
     status = serializers.CharField(source="job.status")
     progress = serializers.IntegerField(source="job.progress")
     headshots = serializers.SerializerMethodField()
-
-    def get_reward_model(self, request) -> str | None:
-        return request.ranked_by or None
 
     def get_headshots(self, request) -> list[dict]:
         if request.job.status != JobStatus.SUCCEEDED:

@@ -174,7 +174,7 @@ def generation_job_create(
     check_sampling(candidates=candidates, steps=steps, guidance=guidance)
     if sampler not in SAMPLERS:
         raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
-    ranked_by = ""
+    ranked_by = None
     if keep is not None:
         if not 1 <= keep <= candidates:
             raise ApplicationError("keep must be between 1 and the number of candidates.",

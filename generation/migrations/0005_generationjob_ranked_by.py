@@ -15,7 +15,7 @@ def reward_models_from_names(apps, schema_editor):
     GenerationJob = apps.get_model("generation", "GenerationJob")
     RewardModelVersion = apps.get_model("reward", "RewardModelVersion")
     by_name = dict(RewardModelVersion.objects.values_list("name", "pk"))
-    for job in GenerationJob.objects.exclude(ranked_by=""):
+    for job in GenerationJob.objects.exclude(ranked_by=None):
         job.reward_model_id = by_name.get(job.ranked_by)
         job.save(update_fields=["reward_model"])
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='generationjob',
             name='ranked_by',
-            field=models.CharField(blank=True, help_text='Best-of-n: the name of the model that ranked the candidates (empty: not ranked).', max_length=64),
+            field=models.CharField(blank=True, help_text='Best-of-n: the name of the model that ranked the candidates (null: not ranked).', max_length=64, null=True),
         ),
         migrations.RunPython(names_from_reward_models, reward_models_from_names),
     ]

@@ -71,8 +71,8 @@ class GenerationJob(models.Model):
     keep = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Best-of-n: keep the top k candidates by the reward model.")
     ranked_by = models.CharField(
-        max_length=64, blank=True,
-        help_text="Best-of-n: the name of the model that ranked the candidates (empty: not ranked).")
+        max_length=64, null=True, blank=True,
+        help_text="Best-of-n: the name of the model that ranked the candidates (null: not ranked).")
     input_image = models.FileField(upload_to=_generated_path, max_length=300, blank=True,
                                    help_text="The casual crop the generator was given.")
     job = models.OneToOneField("jobs.Job", on_delete=models.PROTECT, related_name="generation")

@@ -75,7 +75,7 @@ def test_a_registered_ranker_keeps_its_top_k_and_is_named_on_the_job(monkeypatch
 def test_a_job_without_keep_is_not_ranked(generator, ready_subject, engineer, api_client_for):
     request = generation_job_create(subject=ready_subject, created_by=engineer, candidates=2, steps=1,
                                     enqueue=False)
-    assert request.ranked_by == ""
+    assert request.ranked_by is None
     assert job_run(job_id=request.job_id).status == "succeeded"
     assert all(h.kept and h.reward_rank is None for h in request.headshots.all())
     shown = api_client_for("ml_engineer").get(f"/api/generation/jobs/{request.pk}/").json()
