@@ -1,7 +1,8 @@
-"""Reward-model cost: scoring throughput beside the bare forward pass, the reranking overhead of a
-generation job, and the training step through TRL beside a bare PyTorch step, in one run.
+"""Reward-model cost: scoring throughput beside the bare forward pass, for each model kind (the CNN and
+the image-statistics model), the reranking overhead of a generation job, and the training step through
+TRL beside a bare PyTorch step, in one run.
 
-    .venv/bin/python bench/reward.py                          # random-init reward model (default size)
+    .venv/bin/python bench/reward.py                          # random-init models of both kinds
     .venv/bin/python bench/reward.py --reward DIR             # a trained one (DIR/config.json)
 
 Scoring. Ours: ``reward_scores(model, uint8 headshots, one uint8 reference)`` (size check, uint8 →
@@ -51,8 +52,9 @@ from reward.ml.model import (  # noqa: E402
     load_reward_model,
     reward_scores,
 )
+from reward.ml.options import MODELS, RewardTrainConfig  # noqa: E402
 from reward.ml.rerank import rerank  # noqa: E402
-from reward.ml.train import RewardTrainConfig, train_reward_model  # noqa: E402
+from reward.ml.train import build_model, train_reward_model  # noqa: E402
 from reward.ml.trl_glue import (  # noqa: E402
     HeadshotImageProcessor,
     ImagePreferenceCollator,
@@ -74,7 +76,7 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def scoring(model: HeadshotRewardModel, repeat: int) -> None:
+def scoring(model, repeat: int) -> None:
     side = model.config.image_size
     rng = np.random.default_rng(0)
     reference = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
@@ -99,26 +101,33 @@ def scoring(model: HeadshotRewardModel, repeat: int) -> None:
               f"{batch / bare_t:7.0f} headshots/s | ratio ours/bare headshots/s {bare_t / ours_t:5.3f}")
 
 
-def rerank_overhead(model: HeadshotRewardModel, args) -> None:
+def generation(args) -> tuple[float, np.ndarray]:
+    """Seconds to sample ``args.n`` candidates with the generator, and the candidates (uint8)."""
     unet, config, sched, _ = load_generator(args.checkpoint, "cpu", torch.float32)
     side = config.image_size
     casual = to_tensor(np.random.default_rng(1).integers(0, 256, (args.n, side, side, 3), dtype=np.uint8))
-    reference = np.random.default_rng(2).integers(0, 256, (side, side, 3), dtype=np.uint8)
     seeds = list(range(args.n))
     out = {}
 
     def generate():
         out["images"] = sample(unet, sched, casual, steps=args.steps, seeds=seeds, sampler="ddim")
 
-    def score_and_rank():
-        scores = reward_scores(model, to_uint8(out["images"]), reference)
-        return rerank(scores.tolist(), keep=min(4, args.n))
-
     gen_t = best_of(generate, args.repeat)
-    score_t = best_of(score_and_rank, args.repeat * 5)
     print(f"generation: {args.n} candidates {side}x{side}, DDIM {args.steps} steps, "
           f"{args.checkpoint.name} fp32: {gen_t:6.3f} s")
-    print(f"reranking : to_uint8 + reward_scores + rerank(keep {min(4, args.n)}): {score_t * 1e3:6.2f} ms = "
+    return gen_t, to_uint8(out["images"])
+
+
+def rerank_overhead(model, gen_t: float, images: np.ndarray, args) -> None:
+    side = images.shape[1]
+    reference = np.random.default_rng(2).integers(0, 256, (side, side, 3), dtype=np.uint8)
+
+    def score_and_rank():
+        scores = reward_scores(model, images, reference)
+        return rerank(scores.tolist(), keep=min(4, args.n))
+
+    score_t = best_of(score_and_rank, args.repeat * 5)
+    print(f"reranking : reward_scores + rerank(keep {min(4, args.n)}): {score_t * 1e3:6.2f} ms = "
           f"{100 * score_t / gen_t:5.2f} % of generation time (target < 5 %)")
 
 
@@ -172,22 +181,26 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.reward:
-        model = load_reward_model(args.reward)
-    else:
-        torch.manual_seed(0)
-        model = HeadshotRewardModel(HeadshotRewardConfig()).eval()
-    params = sum(p.numel() for p in model.parameters())
-    name = f"model {args.reward}" if args.reward else "random-init model (timing only)"
-    print(f"reward bench: {name}, {model.config.image_size}x{model.config.image_size}, "
-          f"channels {model.config.channels}, "
-          f"{params:,} parameters ({params * 4 / 1e6:.2f} MB fp32)")
+        models = {f"model {args.reward}": load_reward_model(args.reward)}
+    else:  # the weights do not change the cost: random-init models of each kind time like trained ones
+        rng = np.random.default_rng(4)
+        pairs = [PreferenceExample(*(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)))
+                 for _ in range(32)]
+        models = {f"random-init {kind} model (timing only)": build_model(RewardTrainConfig(model=kind),
+                                                                          pairs).eval()
+                  for kind in MODELS}
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"transformers {transformers.__version__}, trl {trl.__version__}, "
           f"Python {platform.python_version()}")
     print(f"first import of torch, transformers, trl, our modules: {IMPORT_SECONDS:.1f} s (once per worker)")
-    scoring(model, args.repeat)
-    rerank_overhead(model, args)
+    gen_t, images = generation(args)
+    for name, model in models.items():
+        params = sum(p.numel() for p in model.parameters())
+        print(f"--- {name}, {model.config.image_size}x{model.config.image_size}, "
+              f"{params:,} parameters ({params * 4 / 1e6:.2f} MB fp32)")
+        scoring(model, args.repeat)
+        rerank_overhead(model, gen_t, images, args)
     if args.train_steps > 0:
         training(args)
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from hfplatform.accounts.roles import token_sent
 from hfplatform.errors import ApplicationError, NotFound, add_error_to_form
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error(request: HttpRequest, status: int, title: str, reason: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
+    """JSON under /api/ and for every request with an API token (e.g. an image URL the API handed
+    out, fetched by a script), the error page elsewhere."""
+    if request.path.startswith("/api/") or token_sent(request):
         return JsonResponse({"detail": reason, "code": title.lower().replace(" ", "_")},
                             status=status)
     return render(request, "error.html", {"status": status, "title": title, "reason": reason},

@@ -252,7 +252,7 @@ def _diversity(backends: dict[str, Any], sets: list[list[np.ndarray]], seed: int
 
 
 def _reward_scores(reward_model: Any, photos: list[SourcePhoto], sets: list[list[np.ndarray]]) -> list[float]:
-    from reward.services import candidates_rank
+    from reward.scoring import candidates_rank
 
     scores: list[float] = []
     for photo, images in zip(photos, sets, strict=True):

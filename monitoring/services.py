@@ -116,22 +116,27 @@ def _mean_value(name: str, values: list[float], extractor: str) -> dict[str, Any
 
 
 def human_results(version: GeneratorVersion) -> dict[str, Any]:
-    """Review results of the version's headshots: mean rating per dimension (1-5), the pairwise win
-    rate against other versions' headshots, and the share of blind-test judgements that spotted a
-    generated headshot, each with n and a 95% interval."""
+    """Review results of the version's headshots from people: mean rating per dimension (1-5), the
+    pairwise win rate against other versions' headshots, and the share of blind-test judgements that
+    spotted a generated headshot, each with n and a 95% interval. Gold items (known answers, broken
+    images) and simulated reviewers' answers are left out."""
     from django.db.models import Q
 
+    from hfplatform.accounts.selectors import users_simulated
     from review.models import BlindJudgement, Comparison, Rating
 
-    ratings = Rating.objects.filter(headshot__generator_version=version)
+    def people(answers):
+        return answers.filter(item__is_gold=False).exclude(reviewer__in=users_simulated())
+
+    ratings = people(Rating.objects.filter(headshot__generator_version=version))
     result: dict[str, Any] = {}
     rows = list(ratings.values_list("professionalism", "likeness", "appeal"))
     for index, dimension in enumerate(("professionalism", "likeness", "appeal")):
         result[f"rating_{dimension}"] = _mean_value(f"rating_{dimension}", [float(r[index]) for r in rows],
                                                     "review ratings 1-5")
     wins: list[float] = []
-    pairs = Comparison.objects.filter(Q(item__headshot__generator_version=version)
-                                      | Q(item__headshot_b__generator_version=version)).values_list(
+    pairs = people(Comparison.objects.filter(Q(item__headshot__generator_version=version)
+                                             | Q(item__headshot_b__generator_version=version))).values_list(
         "winner", "item__headshot__generator_version_id", "item__headshot_b__generator_version_id")
     for winner, version_a, version_b in pairs:
         if (version_a == version.pk) == (version_b == version.pk):
@@ -140,7 +145,8 @@ def human_results(version: GeneratorVersion) -> dict[str, Any]:
         wins.append(0.5 if winner == "tie" else 1.0 if winner == ours else 0.0)
     result["pairwise_win_rate"] = _mean_value(
         "pairwise_win_rate", wins, "pairwise choices against other versions (tie = half a win)")
-    blind = BlindJudgement.objects.filter(item__headshot__generator_version=version, is_generated=True)
+    blind = people(BlindJudgement.objects.filter(item__headshot__generator_version=version,
+                                                 is_generated=True))
     result["blind_detection_rate"] = _mean_value(
         "blind_detection_rate", [1.0 if c else 0.0 for c in blind.values_list("correct", flat=True)],
         "blind tests: share of generated headshots judged generated (50% = chance)")

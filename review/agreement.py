@@ -179,14 +179,16 @@ def _majority(values: np.ndarray) -> float | None:
     return counts[0][0]
 
 
-def consensus(matrix: ReliabilityMatrix | np.ndarray, kind: Literal["rating", "pairwise"],
+def consensus(matrix: ReliabilityMatrix | np.ndarray, kind: Literal["rating", "pairwise", "blind"],
               tolerance: float = 1.0) -> list[Consensus]:
-    """Per reviewer (row), agreement with the OTHER reviewers of each item they answered.
+    """Per reviewer (row), agreement with the OTHER reviewers of each item they answered: the
+    consensus is leave-one-out, the reviewer's own answer never counts towards it. Give one kind of
+    answer per matrix (one rating dimension, pairwise choices or blind answers), never a mix.
 
     Rating: an answer agrees when it is within ``tolerance`` (±1 by default) of the median of the
-    others' answers on that item. Pairwise: an answer agrees when it equals the majority of the
-    others; an item where the others split evenly has no majority and is left out. Items nobody
-    else answered are left out."""
+    others' answers on that item. Pairwise and blind (nominal codes): an answer agrees when it
+    equals the majority of the others; an item where the others split evenly has no majority and is
+    left out. Items nobody else answered are left out."""
     values = matrix.values if isinstance(matrix, ReliabilityMatrix) else np.asarray(matrix, dtype=float)
     results = []
     for r in range(values.shape[0]):

@@ -2,8 +2,11 @@
 
 Selectors: they read Rating / Comparison / BlindJudgement rows and hand plain numbers to
 :mod:`review.agreement`. Gold items (known answer) measure reviewers and are left out of the
-agreement figures and the mean ratings. Reviewers appear everywhere as :func:`reviewer_pseudonym`,
-never by id or username.
+agreement figures, the mean ratings and the blind detection rate. Reviewers appear everywhere as
+:func:`reviewer_pseudonym`, never by id or username. Every reader takes ``exclude_simulated``
+(default False: simulated reviewers count like people, and the reviewer table labels them), which
+leaves the answers of simulated accounts (``hfplatform.accounts.selectors.users_simulated``) out of
+every figure.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from hfplatform.accounts.roles import RATER_ROLES, Role
+from hfplatform.accounts.selectors import users_simulated
 from hfplatform.errors import NotFound
 from review.agreement import (
     ALPHA_RELIABLE,
@@ -32,7 +37,7 @@ from review.agreement import (
     reliability_matrix,
     reliability_score,
 )
-from review.models import RATING_DIMENSIONS, BlindJudgement, Campaign, Comparison, Rating
+from review.models import RATING_DIMENSIONS, BlindJudgement, Campaign, Comparison, Rating, TaskKind
 from review.options import DEFAULT_PHOTOGRAPHER_WEIGHT
 
 MIN_COMMON = 3
@@ -67,35 +72,50 @@ def campaign_find(*, campaign_id: int) -> Campaign:
 
 # --- Rows -----------------------------------------------------------------------------------------
 
+#: The task kinds whose answers measure a reviewer, in the order reports show them.
+KINDS: tuple[str, ...] = tuple(TaskKind.values)
 ANSWER_FIELDS = ("reviewer_id", "item_id", "item__is_gold", "item__gold_answer", "reviewer_role",
                  "time_spent_ms", "created_at")
+#: Blind answers as numbers for the consensus (nominal: the numbers carry no order).
+BLIND_CODES: dict[str, int] = {"ai": 0, "studio": 1}
 
 
-def _ratings(campaign: Campaign) -> list[dict[str, Any]]:
-    return list(Rating.objects.filter(campaign=campaign).order_by("id")
-                .values(*ANSWER_FIELDS, *RATING_DIMENSIONS))
+def _answers(model: type, campaign: Campaign, exclude_simulated: bool) -> QuerySet:
+    rows = model.objects.filter(campaign=campaign)
+    if exclude_simulated:
+        rows = rows.exclude(reviewer__in=users_simulated())
+    return rows.order_by("id")
 
 
-def _comparisons(campaign: Campaign) -> list[dict[str, Any]]:
-    return list(Comparison.objects.filter(campaign=campaign).order_by("id").values(*ANSWER_FIELDS, "winner"))
+def _ratings(campaign: Campaign, exclude_simulated: bool = False) -> list[dict[str, Any]]:
+    return list(_answers(Rating, campaign, exclude_simulated).values(*ANSWER_FIELDS, *RATING_DIMENSIONS))
 
 
-def _judgements(campaign: Campaign) -> list[dict[str, Any]]:
-    return list(BlindJudgement.objects.filter(campaign=campaign).order_by("id")
-                .values(*ANSWER_FIELDS, "correct", "is_generated"))
+def _comparisons(campaign: Campaign, exclude_simulated: bool = False) -> list[dict[str, Any]]:
+    return list(_answers(Comparison, campaign, exclude_simulated).values(*ANSWER_FIELDS, "winner"))
+
+
+def _judgements(campaign: Campaign, exclude_simulated: bool = False) -> list[dict[str, Any]]:
+    return list(_answers(BlindJudgement, campaign, exclude_simulated)
+                .values(*ANSWER_FIELDS, "answer", "correct", "is_generated"))
 
 
 def gold_correct(kind: str, row: dict[str, Any]) -> bool | None:
     """Whether an answer on a gold item is right (None for a regular item).
 
-    Rating gold shows a broken image: right when appeal <= ``appeal_max``. Pairwise gold: right when
-    the winner is the known ``choice`` (a, b or tie)."""
+    Rating gold shows a broken image: right when appeal <= ``appeal_max``. Pairwise gold (an intact
+    headshot beside a broken one): right when the winner is the known ``choice``. Blind gold (a known
+    studio portrait): right when the answer is the known ``answer`` ("studio")."""
     if not row["item__is_gold"]:
         return None
     answer = row["item__gold_answer"] or {}
-    if kind == "rating":
+    if kind == TaskKind.RATING:
         return row["appeal"] <= answer.get("appeal_max", 2)
-    return row["winner"] == answer.get("choice")
+    if kind == TaskKind.PAIRWISE:
+        return row["winner"] == answer.get("choice")
+    if kind == TaskKind.BLIND:
+        return row["answer"] == answer.get("answer", "studio")
+    raise ValueError(f"unknown task kind {kind!r}")
 
 
 def _matrices(ratings: list[dict], comparisons: list[dict]) -> dict[str, Any]:
@@ -109,14 +129,20 @@ def _matrices(ratings: list[dict], comparisons: list[dict]) -> dict[str, Any]:
     return matrices
 
 
+def _blind_matrix(judgements: list[dict]) -> Any:
+    return reliability_matrix((j["reviewer_id"], j["item_id"], BLIND_CODES[j["answer"]])
+                              for j in judgements if not j["item__is_gold"])
+
+
 # --- Agreement ------------------------------------------------------------------------------------
 
 
-def campaign_agreement(campaign: Campaign, min_common: int = MIN_COMMON) -> dict[str, Any]:
+def campaign_agreement(campaign: Campaign, min_common: int = MIN_COMMON, *,
+                       exclude_simulated: bool = False) -> dict[str, Any]:
     """Krippendorff's alpha per rating dimension (ordinal) and for pairwise choices (nominal), with
     the items and reviewers behind each, and alpha per pair of reviewers with ``min_common`` items
-    in common. Gold items are left out."""
-    matrices = _matrices(_ratings(campaign), _comparisons(campaign))
+    in common. Gold items are left out; simulated reviewers too with ``exclude_simulated``."""
+    matrices = _matrices(_ratings(campaign, exclude_simulated), _comparisons(campaign, exclude_simulated))
     dimensions = []
     for name, matrix in matrices.items():
         level = "nominal" if name == "pairwise" else "ordinal"
@@ -130,20 +156,27 @@ def campaign_agreement(campaign: Campaign, min_common: int = MIN_COMMON) -> dict
                            "unavailable": alpha.unavailable, "text": alpha.text, "n_items": alpha.n_items,
                            "n_reviewers": alpha.n_reviewers, "pairs": pairs})
     return {"campaign": campaign.pk, "dimensions": dimensions, "min_common": min_common,
-            "thresholds": {"tentative": ALPHA_TENTATIVE, "reliable": ALPHA_RELIABLE}}
+            "thresholds": {"tentative": ALPHA_TENTATIVE, "reliable": ALPHA_RELIABLE},
+            "simulated": "excluded" if exclude_simulated else "included"}
 
 
 # --- Reviewer quality -----------------------------------------------------------------------------
 
 
-def _consensus_by_reviewer(matrices: dict[str, Any]) -> dict[int, Consensus]:
-    """Consensus pooled over the three dimensions and pairwise choices, per reviewer id."""
-    pooled: dict[int, Consensus] = defaultdict(lambda: Consensus(0, 0))
-    for name, matrix in matrices.items():
-        kind = "pairwise" if name == "pairwise" else "rating"
+def _consensus_by_kind(ratings: list[dict], comparisons: list[dict],
+                       judgements: list[dict]) -> dict[str, dict[int, Consensus]]:
+    """Per task kind and reviewer id: agreement with the leave-one-out consensus of that kind (the
+    OTHER reviewers of each item; :func:`review.agreement.consensus`). Rating pools its three
+    dimensions; pairwise and blind compare with the others' majority."""
+    matrices = _matrices(ratings, comparisons)
+    by_kind: dict[str, dict[int, Consensus]] = {kind: defaultdict(lambda: Consensus(0, 0)) for kind in KINDS}
+    sources = [(TaskKind.RATING.value, matrices[dim]) for dim in RATING_DIMENSIONS]
+    sources += [(TaskKind.PAIRWISE.value, matrices["pairwise"]),
+                (TaskKind.BLIND.value, _blind_matrix(judgements))]
+    for kind, matrix in sources:
         for reviewer, counts in zip(matrix.reviewers, consensus(matrix, kind), strict=True):
-            pooled[reviewer] = pooled[reviewer] + counts
-    return pooled
+            by_kind[kind][reviewer] = by_kind[kind][reviewer] + counts
+    return by_kind
 
 
 def _median(values: Iterable[int | None]) -> float | None:
@@ -151,46 +184,80 @@ def _median(values: Iterable[int | None]) -> float | None:
     return float(statistics.median(known)) if known else None
 
 
-def reviewer_quality(campaign: Campaign) -> list[dict[str, Any]]:
-    """Per reviewer (pseudonymised): role at their latest answer, answers given, median time per
-    answer, gold answered and accuracy, consensus agreement and the reliability score
-    (:func:`review.agreement.reliability_score`). Most reliable first."""
-    rows = _quality_rows(campaign)
+def reviewer_quality(campaign: Campaign, *, exclude_simulated: bool = False) -> list[dict[str, Any]]:
+    """Per reviewer (pseudonymised): role at their latest answer, whether the account is simulated,
+    answers given, median time per answer, and for all kinds together and per task kind
+    (``by_kind``; ``reliability_<kind>`` as flat keys): gold answered and accuracy, agreement with the
+    leave-one-out consensus and the reliability score (:func:`review.agreement.reliability_score`).
+    Most reliable first. ``exclude_simulated`` leaves simulated reviewers out of every figure."""
+    rows = _quality_rows(campaign, exclude_simulated=exclude_simulated)
     for row in rows:
         row["reviewer"] = reviewer_pseudonym(row.pop("reviewer_id"))
     return sorted(rows, key=lambda r: (-r["reliability"], r["reviewer"]))
 
 
-def reviewer_reliability(campaign: Campaign) -> dict[int, float]:
-    """Reliability score per reviewer *id*, for weighting answers downstream (never shown)."""
-    return {row["reviewer_id"]: row["reliability"] for row in _quality_rows(campaign)}
+def reviewer_reliability(campaign: Campaign, *, kind: str | None = None,
+                         exclude_simulated: bool = False) -> dict[int, float]:
+    """Reliability per reviewer *id* for weighting answers downstream (never shown): of one task
+    ``kind`` ("rating", "pairwise", "blind"), or over all kinds together when ``kind`` is None."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown task kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return reviewer_reliabilities(campaign, exclude_simulated=exclude_simulated)[kind or "overall"]
 
 
-def _quality_rows(campaign: Campaign) -> list[dict[str, Any]]:
-    ratings, comparisons, judgements = _ratings(campaign), _comparisons(campaign), _judgements(campaign)
-    pooled = _consensus_by_reviewer(_matrices(ratings, comparisons))
+def reviewer_reliabilities(campaign: Campaign, *,
+                           exclude_simulated: bool = False) -> dict[str, dict[int, float]]:
+    """``{"overall" | kind: {reviewer id: reliability}}`` from one reading of the answers."""
+    rows = _quality_rows(campaign, exclude_simulated=exclude_simulated)
+    result = {"overall": {row["reviewer_id"]: row["reliability"] for row in rows}}
+    for kind in KINDS:
+        result[kind] = {row["reviewer_id"]: row["by_kind"][kind]["reliability"] for row in rows}
+    return result
+
+
+def _figures(answers: int, hits: list[bool], agreement: Consensus) -> dict[str, Any]:
+    return {
+        "answers": answers,
+        "gold_answered": len(hits),
+        "gold_correct": sum(hits),
+        "gold_accuracy": sum(hits) / len(hits) if hits else None,
+        "consensus_n": agreement.n,
+        "consensus_agreement": agreement.share,
+        "reliability": reliability_score(gold_correct=sum(hits), gold_n=len(hits),
+                                         consensus_agree=agreement.agree, consensus_n=agreement.n),
+    }
+
+
+def _quality_rows(campaign: Campaign, *, exclude_simulated: bool = False) -> list[dict[str, Any]]:
+    by_kind_rows = {TaskKind.RATING.value: _ratings(campaign, exclude_simulated),
+                    TaskKind.PAIRWISE.value: _comparisons(campaign, exclude_simulated),
+                    TaskKind.BLIND.value: _judgements(campaign, exclude_simulated)}
+    agreement = _consensus_by_kind(*by_kind_rows.values())
     answers: dict[int, list[dict]] = defaultdict(list)
-    gold: dict[int, list[bool]] = defaultdict(list)
-    for kind, rows in (("rating", ratings), ("pairwise", comparisons), ("blind", judgements)):
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    gold: dict[int, dict[str, list[bool]]] = defaultdict(lambda: {kind: [] for kind in KINDS})
+    for kind, rows in by_kind_rows.items():
         for row in rows:
             answers[row["reviewer_id"]].append(row)
-            if kind != "blind" and (right := gold_correct(kind, row)) is not None:
-                gold[row["reviewer_id"]].append(right)
+            counts[row["reviewer_id"]][kind] += 1
+            if (right := gold_correct(kind, row)) is not None:
+                gold[row["reviewer_id"]][kind].append(right)
+    simulated = set(users_simulated().filter(pk__in=list(answers)).values_list("pk", flat=True))
     table = []
     for reviewer_id, rows in answers.items():
-        hits, agreement = gold[reviewer_id], pooled.get(reviewer_id, Consensus(0, 0))
+        kinds = {kind: _figures(counts[reviewer_id][kind], gold[reviewer_id][kind],
+                                agreement[kind].get(reviewer_id, Consensus(0, 0))) for kind in KINDS}
+        pooled = sum((agreement[kind].get(reviewer_id, Consensus(0, 0)) for kind in KINDS), Consensus(0, 0))
+        overall = _figures(len(rows), [hit for kind in KINDS for hit in gold[reviewer_id][kind]], pooled)
+        overall["items_done"] = overall.pop("answers")
         table.append({
             "reviewer_id": reviewer_id,
             "role": max(rows, key=lambda r: r["created_at"])["reviewer_role"],
-            "items_done": len(rows),
+            "simulated": reviewer_id in simulated,
             "median_time_ms": _median(r["time_spent_ms"] for r in rows),
-            "gold_answered": len(hits),
-            "gold_correct": sum(hits),
-            "gold_accuracy": sum(hits) / len(hits) if hits else None,
-            "consensus_n": agreement.n,
-            "consensus_agreement": agreement.share,
-            "reliability": reliability_score(gold_correct=sum(hits), gold_n=len(hits),
-                                             consensus_agree=agreement.agree, consensus_n=agreement.n),
+            **overall,
+            **{f"reliability_{kind}": kinds[kind]["reliability"] for kind in KINDS},
+            "by_kind": kinds,
         })
     return table
 
@@ -198,10 +265,11 @@ def _quality_rows(campaign: Campaign) -> list[dict[str, Any]]:
 # --- Blind test -----------------------------------------------------------------------------------
 
 
-def blind_detection(campaign: Campaign) -> dict[str, Any]:
+def blind_detection(campaign: Campaign, *, exclude_simulated: bool = False) -> dict[str, Any]:
     """Share of correct blind judgements (0.5 = chance: the generated images pass as real), with its
-    95 % Wilson interval and n; overall, by the truth (generated / real) and by reviewer role."""
-    rows = _judgements(campaign)
+    95 % Wilson interval and n; overall, by the truth (generated / real) and by reviewer role. Gold
+    items (known studio portraits that measure reviewers) are left out."""
+    rows = [r for r in _judgements(campaign, exclude_simulated) if not r["item__is_gold"]]
 
     def rate(selected: list[dict]) -> dict[str, Any]:
         return detection_rate(sum(r["correct"] for r in selected), len(selected)).as_dict()
@@ -217,10 +285,10 @@ def blind_detection(campaign: Campaign) -> dict[str, Any]:
 # --- Mean ratings by role -------------------------------------------------------------------------
 
 
-def rating_means_by_role(campaign: Campaign) -> dict[str, Any]:
+def rating_means_by_role(campaign: Campaign, *, exclude_simulated: bool = False) -> dict[str, Any]:
     """Mean of each dimension over regular items, for reviewers and photographers apart, and both
     together with every photographer rating counted ``REVIEW_PHOTOGRAPHER_WEIGHT`` times."""
-    rows = [r for r in _ratings(campaign) if not r["item__is_gold"]]
+    rows = [r for r in _ratings(campaign, exclude_simulated) if not r["item__is_gold"]]
 
     def means(selected: list[dict], weights: list[float]) -> dict[str, Any]:
         total = sum(weights)

@@ -25,6 +25,7 @@ from review.exports import COLUMNS, EXPORT_KINDS, export_rows
 from review.exports import export_csv as export_csv_text
 from review.models import Campaign
 from review.quality import (
+    KINDS,
     blind_detection,
     campaign_agreement,
     campaign_find,
@@ -32,9 +33,24 @@ from review.quality import (
     reviewer_quality,
 )
 
+SIMULATED_PARAMETER = OpenApiParameter(
+    "simulated", str, enum=["include", "exclude"], required=False,
+    description="include (default): simulated reviewers count like people and are labelled; exclude: "
+                "their answers are left out of every figure.")
+
 BLIND_ROWS = (("overall", None, "all judges"), ("by_truth", "generated", "generated images"),
               ("by_truth", "real", "real photos"), ("by_role", "reviewer", "reviewers"),
               ("by_role", "photographer", "photographers"))
+
+
+def exclude_simulated(value: str | None) -> bool:
+    """The ``simulated`` query parameter: "include" (or absent) → False, "exclude" → True; else 400."""
+    if value in (None, "", "include"):
+        return False
+    if value == "exclude":
+        return True
+    raise ApplicationError("simulated= is include or exclude.", code="invalid",
+                           extra={"fields": {"simulated": ["Choose include or exclude."]}})
 
 
 # --- Charts ---------------------------------------------------------------------------------------
@@ -51,7 +67,8 @@ def _alpha_chart(agreement: dict[str, Any]) -> str:
 
 
 def _reliability_chart(reviewers: list[dict[str, Any]]) -> str:
-    bars = [Bar(f"{r['reviewer']} ({r['role']})", r["reliability"]) for r in reviewers]
+    bars = [Bar(f"{r['reviewer']} ({r['role']}{', simulated' if r['simulated'] else ''})", r["reliability"])
+            for r in reviewers]
     return bar_chart(bars, testid="chart-reliability", title="Reliability score per reviewer (0 to 1)")
 
 
@@ -72,16 +89,18 @@ def _blind_chart(blind: dict[str, Any]) -> str:
 def agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Alpha per dimension and per reviewer pair, reviewer quality, blind detection, role means."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    agreement = campaign_agreement(campaign)
-    reviewers = reviewer_quality(campaign)
-    blind = blind_detection(campaign)
+    leave_out = request.GET.get("simulated") == "exclude"  # the page's toggle; anything else includes
+    agreement = campaign_agreement(campaign, exclude_simulated=leave_out)
+    reviewers = reviewer_quality(campaign, exclude_simulated=leave_out)
+    blind = blind_detection(campaign, exclude_simulated=leave_out)
     blind_rows = [(label, blind[group] if key is None else blind[group][key])
                   for group, key, label in BLIND_ROWS]
     charts = {"alpha": _alpha_chart(agreement), "reliability": _reliability_chart(reviewers),
               "blind": _blind_chart(blind)}
     return render(request, "review/agreement.html", {
         "campaign": campaign, "agreement": agreement, "reviewers": reviewers, "blind_rows": blind_rows,
-        "means": rating_means_by_role(campaign), "export_kinds": EXPORT_KINDS,
+        "means": rating_means_by_role(campaign, exclude_simulated=leave_out), "export_kinds": EXPORT_KINDS,
+        "exclude_simulated": leave_out, "kinds": KINDS,
         # charts.py escapes every text it writes into the SVG
         "charts": {name: mark_safe(svg) for name, svg in charts.items()},
     })
@@ -150,26 +169,45 @@ class CampaignAgreementApi(APIView):
         thresholds = serializers.DictField(child=serializers.FloatField())
         blind = BlindSerializer()
         rating_means = serializers.JSONField(help_text="Means per role and photographer-weighted.")
+        simulated = serializers.CharField(help_text="included or excluded (?simulated=exclude).")
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(parameters=[SIMULATED_PARAMETER], responses={200: OutputSerializer})
     def get(self, request: Request, campaign_id: int) -> Response:
+        leave_out = exclude_simulated(request.query_params.get("simulated"))
         campaign = campaign_find(campaign_id=campaign_id)
-        data = {**campaign_agreement(campaign), "blind": blind_detection(campaign),
-                "rating_means": rating_means_by_role(campaign)}
+        data = {**campaign_agreement(campaign, exclude_simulated=leave_out),
+                "blind": blind_detection(campaign, exclude_simulated=leave_out),
+                "rating_means": rating_means_by_role(campaign, exclude_simulated=leave_out)}
         return Response(self.OutputSerializer(data).data)
+
+
+class KindQualitySerializer(serializers.Serializer):
+    answers = serializers.IntegerField(help_text="Answers of this kind, gold included.")
+    gold_answered = serializers.IntegerField()
+    gold_correct = serializers.IntegerField()
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    consensus_n = serializers.IntegerField(help_text="Regular answers compared with the others' consensus.")
+    consensus_agreement = serializers.FloatField(
+        allow_null=True, help_text="Share agreeing with the leave-one-out consensus of this kind.")
+    reliability = serializers.FloatField(help_text="Shrunk gold accuracy and agreement of this kind.")
 
 
 class ReviewerQualitySerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="Pseudonym, never the id or username.")
     role = serializers.CharField(help_text="reviewer or photographer, at their latest answer.")
+    simulated = serializers.BooleanField(help_text="A simulated reviewer (manage.py simulate_reviewers).")
     items_done = serializers.IntegerField()
     median_time_ms = serializers.FloatField(allow_null=True)
-    gold_answered = serializers.IntegerField()
+    gold_answered = serializers.IntegerField(help_text="All kinds together.")
     gold_correct = serializers.IntegerField()
     gold_accuracy = serializers.FloatField(allow_null=True)
-    consensus_n = serializers.IntegerField()
+    consensus_n = serializers.IntegerField(help_text="All kinds together (each against its own kind).")
     consensus_agreement = serializers.FloatField(allow_null=True)
-    reliability = serializers.FloatField()
+    reliability = serializers.FloatField(help_text="All kinds together; weights use the per-kind figures.")
+    reliability_rating = serializers.FloatField()
+    reliability_pairwise = serializers.FloatField()
+    reliability_blind = serializers.FloatField()
+    by_kind = serializers.DictField(child=KindQualitySerializer(), help_text="rating, pairwise, blind")
 
 
 class CampaignReviewersApi(APIView):
@@ -180,13 +218,16 @@ class CampaignReviewersApi(APIView):
     @extend_schema_serializer(component_name="CampaignReviewers")
     class OutputSerializer(serializers.Serializer):
         campaign = serializers.IntegerField()
+        simulated = serializers.CharField(help_text="included or excluded (?simulated=exclude).")
         reviewers = ReviewerQualitySerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(parameters=[SIMULATED_PARAMETER], responses={200: OutputSerializer})
     def get(self, request: Request, campaign_id: int) -> Response:
+        leave_out = exclude_simulated(request.query_params.get("simulated"))
         campaign = campaign_find(campaign_id=campaign_id)
-        return Response(self.OutputSerializer({"campaign": campaign.pk,
-                                               "reviewers": reviewer_quality(campaign)}).data)
+        return Response(self.OutputSerializer({
+            "campaign": campaign.pk, "simulated": "excluded" if leave_out else "included",
+            "reviewers": reviewer_quality(campaign, exclude_simulated=leave_out)}).data)
 
 
 class CampaignExportApi(APIView):

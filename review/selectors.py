@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
@@ -138,6 +139,27 @@ def assignment_view(assignment: Assignment, user: Any) -> dict[str, Any]:
 
 
 IMAGE_SIDES = ("headshot", "reference", "left", "right", "image")
+#: What an item shows, in the item's own terms: rating "headshot", pairwise "a" and "b" (b is the
+#: broken copy on a pairwise gold item), blind "image", and the person's photo as "reference".
+ITEM_SIDES = {TaskKind.RATING: ("headshot", "reference"), TaskKind.PAIRWISE: ("a", "b", "reference"),
+              TaskKind.BLIND: ("image",)}
+
+
+def item_image(*, item: ReviewItem, side: str, size: int | None = None) -> np.ndarray:
+    """The picture one side of ``item`` shows (H×W×3 uint8), in the item's terms (:data:`ITEM_SIDES`):
+    what reviewers see and simulated reviewers judge. A gold item shows its ``gold_image`` in place of
+    the headshot (rating) or of ``b`` (pairwise). ``size``: a real portrait's side (blind test)."""
+    if side not in ITEM_SIDES.get(item.kind, ()):
+        raise NotFound(f"A {item.kind} task has no '{side}' image.")
+    if side == "reference":
+        return photo_crop(item.headshot.source_photo)
+    if side == "headshot":
+        return stored_rgb((item.gold_image or item.headshot.image).name)
+    if side == "a":
+        return stored_rgb(item.headshot.image.name)
+    if side == "b":
+        return stored_rgb((item.gold_image or item.headshot_b.image).name)
+    return stored_rgb(item.headshot.image.name) if item.headshot_id else photo_crop(item.portrait, size)
 
 
 def assignment_image_png(*, assignment: Assignment, side: str) -> bytes:
@@ -146,19 +168,10 @@ def assignment_image_png(*, assignment: Assignment, side: str) -> bytes:
     item = assignment.item
     if side not in IMAGE_SIDES:
         raise NotFound(f"No image '{side}'.")
-    size = assignment.campaign.selection.get("image_size")
-    if side == "reference" and item.kind in (TaskKind.RATING, TaskKind.PAIRWISE):
-        image = photo_crop(item.headshot.source_photo)
-    elif side == "headshot" and item.kind == TaskKind.RATING:
-        image = stored_rgb((item.gold_image or item.headshot.image).name)
-    elif side in ("left", "right") and item.kind == TaskKind.PAIRWISE:
-        a = item.headshot.image.name
-        b = (item.gold_image or item.headshot_b.image).name
-        left, right = (b, a) if assignment.swapped else (a, b)
-        image = stored_rgb(left if side == "left" else right)
-    elif side == "image" and item.kind == TaskKind.BLIND:
-        image = (stored_rgb(item.headshot.image.name) if item.headshot_id
-                 else photo_crop(item.portrait, size))
-    else:
+    if side in ("left", "right") and item.kind == TaskKind.PAIRWISE:
+        left, right = ("b", "a") if assignment.swapped else ("a", "b")
+        side = left if side == "left" else right
+    elif side in ("left", "right"):
         raise NotFound(f"A {item.kind} task has no '{side}' image.")
+    image = item_image(item=item, side=side, size=assignment.campaign.selection.get("image_size"))
     return encode_image(image, "PNG")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from math import ceil
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from generation.models import Headshot, PhotoStatus, SourcePhoto, SubjectSource
@@ -124,12 +125,13 @@ def _pairs(headshots: list[Headshot], explicit: Sequence[Sequence[int]] | None, 
     return pairs
 
 
-def _portraits(exclude_subjects: Iterable[int], count: int, rng: random.Random) -> list[SourcePhoto]:
+def _portraits(exclude_subjects: Iterable[int], count: int, rng: random.Random,
+               exclude_photos: Iterable[int] = ()) -> list[SourcePhoto]:
     """Real studio portraits (corpus photos that passed the checks) for the blind test."""
     photos = list(SourcePhoto.objects.filter(status=PhotoStatus.ACCEPTED,
                                              subject__source=SubjectSource.CORPUS)
-                  .exclude(subject_id__in=list(exclude_subjects)).exclude(aligned_crops={})
-                  .order_by("pk")[: count * 4])
+                  .exclude(subject_id__in=list(exclude_subjects)).exclude(pk__in=list(exclude_photos))
+                  .exclude(aligned_crops={}).order_by("pk")[: count * 4])
     rng.shuffle(photos)
     return photos[:count]
 
@@ -214,37 +216,69 @@ def campaign_create(
     items = list(campaign.items.order_by("position"))
     Assignment.objects.bulk_create(
         Assignment(item=row, campaign=campaign, slot=slot) for row in items for slot in range(overlap))
-    _gold_items_create(campaign, headshots or [h for pair in pair_list for h in pair], task_kinds,
-                       regular=len(items), rng=rng)
+    _gold_items_create(campaign, headshots or [h for pair in pair_list for h in pair], items, rng=rng)
     return campaign
 
 
-def _gold_items_create(campaign: Campaign, headshots: list[Headshot], task_kinds: Sequence[str],
-                       regular: int, rng: random.Random) -> None:
-    """Items with a known answer. Rating: a broken image (appeal at most 2). Pairwise: an intact
-    headshot beside its broken copy (the intact one wins) and a duplicate pair (can't tell)."""
+def gold_count(*, gold_rate: float, regular: int) -> int:
+    """Gold items to make for a task kind with ``regular`` items: enough for one reviewer who answers
+    every regular item of that kind to get gold at ``gold_rate`` (g = rate·(regular + g)), at least 1."""
+    if gold_rate <= 0 or regular <= 0:
+        return 0
+    return max(1, ceil(gold_rate * regular / (1 - gold_rate)))
+
+
+def _gold_items_create(campaign: Campaign, headshots: list[Headshot], items: list[ReviewItem],
+                       rng: random.Random) -> None:
+    """Items with a known answer, for every task kind of the campaign (:func:`gold_count` per kind;
+    a reviewer takes each gold item at most once):
+
+    * rating: a headshot deliberately broken (quarters swapped, heavy noise); right: appeal <= 2;
+    * pairwise: an intact headshot (a) beside a broken copy of another candidate of the same person
+      (b; the same headshot when the person has one); right: the intact one. The sides are
+      randomised per assignment like every pair's;
+    * blind: a known studio portrait (a real corpus photo, preferably one the campaign's regular
+      blind items do not show); right: "studio"."""
     if campaign.gold_rate <= 0 or not headshots:
         return
-    per_kind = max(1, ceil(campaign.gold_rate * regular / max(1, len(task_kinds))))
-    position = regular
-    for kind in task_kinds:
-        if kind == TaskKind.BLIND:
-            continue  # every blind item already has a known answer
-        for index in range(per_kind):
-            head = headshots[rng.randrange(len(headshots))]
-            fields: dict[str, Any] = {"campaign": campaign, "kind": kind, "position": position,
-                                      "subject_id": head.subject_id, "headshot": head, "is_gold": True,
-                                      "overlap": 0}
-            if kind == TaskKind.RATING:
-                fields["gold_answer"] = {"appeal_max": 2}
-                fields["gold_image"] = _broken_image(head, seed=position)
-            elif index % 2 == 0:  # pairwise: intact (a) beside broken (b)
-                fields.update(headshot_b=head, gold_answer={"choice": "a"},
-                              gold_image=_broken_image(head, seed=position))
-            else:
-                fields.update(headshot_b=head, gold_answer={"choice": "tie"})
-            ReviewItem.objects.create(**fields)
-            position += 1
+    position = len(items)
+    by_subject: dict[int, list[Headshot]] = {}
+    for head in headshots:
+        by_subject.setdefault(head.subject_id, []).append(head)
+    rows: list[ReviewItem] = []
+
+    def gold(kind: str, **fields: Any) -> None:
+        nonlocal position
+        rows.append(ReviewItem(campaign=campaign, kind=kind, position=position, is_gold=True, overlap=0,
+                               **fields))
+        position += 1
+
+    for kind in campaign.task_kinds:
+        count = gold_count(gold_rate=campaign.gold_rate, regular=sum(1 for i in items if i.kind == kind))
+        if kind == TaskKind.RATING:
+            for _ in range(count):
+                head = headshots[rng.randrange(len(headshots))]
+                gold(kind, subject_id=head.subject_id, headshot=head, gold_answer={"appeal_max": 2},
+                     gold_image=_broken_image(head, seed=position))
+        elif kind == TaskKind.PAIRWISE:
+            for _ in range(count):
+                head = headshots[rng.randrange(len(headshots))]
+                others = [h for h in by_subject[head.subject_id] if h.pk != head.pk] or [head]
+                broken = others[rng.randrange(len(others))]
+                gold(kind, subject_id=head.subject_id, headshot=head, headshot_b=broken,
+                     gold_answer={"choice": "a"}, gold_image=_broken_image(broken, seed=position))
+        elif kind == TaskKind.BLIND:
+            shown = [i.portrait_id for i in items if i.kind == TaskKind.BLIND and i.portrait_id]
+            subjects = {h.subject_id for h in headshots}
+            portraits = _portraits(subjects, count, rng, exclude_photos=shown)
+            if len(portraits) < count:  # the corpus is small: the regular items' portraits too
+                portraits += _portraits(subjects, count - len(portraits), rng,
+                                        exclude_photos=[p.pk for p in portraits])
+            for photo in portraits:
+                gold(kind, subject_id=photo.subject_id, portrait=photo,
+                     gold_answer={"answer": BlindAnswer.STUDIO.value})
+    for row in rows:  # the broken images are files: save them with their rows
+        row.save()
 
 
 @transaction.atomic
@@ -296,16 +330,28 @@ def _lease(campaign: Campaign, now: datetime) -> dict[str, Any]:
     return {"leased_at": now, "lease_expires_at": now + timedelta(seconds=campaign.lease_seconds)}
 
 
-def _gold_due(campaign: Campaign, reviewer: Any) -> bool:
+def _gold_due(campaign: Campaign, reviewer: Any) -> list[str]:
+    """The task kinds whose gold ``reviewer`` is due, most behind first: a kind is due when the
+    reviewer's gold share *of that kind* is below the campaign's rate after one more item
+    (``gold_k + 1 <= rate · (items_k + 1)``, items_k counting every item of kind k they were handed,
+    gold included). Kinds they have not worked on are never due (items_k = 0: 1 > rate)."""
     if campaign.gold_rate <= 0:
-        return False
-    mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
-    total, gold = mine.count(), mine.filter(item__is_gold=True).count()
-    return gold + 1 <= campaign.gold_rate * (total + 1)
+        return []
+    counts = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
+              .values("item__kind", "item__is_gold").annotate(n=Count("id")))
+    total: dict[str, int] = defaultdict(int)
+    gold: dict[str, int] = defaultdict(int)
+    for row in counts:
+        total[row["item__kind"]] += row["n"]
+        if row["item__is_gold"]:
+            gold[row["item__kind"]] += row["n"]
+    due = [k for k in campaign.task_kinds if gold[k] + 1 <= campaign.gold_rate * (total[k] + 1)]
+    return sorted(due, key=lambda k: gold[k] / (total[k] + 1))
 
 
-def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment | None:
-    candidates = (ReviewItem.objects.filter(campaign=campaign, is_gold=True)
+def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime, kind: str) -> Assignment | None:
+    """A gold item of ``kind`` the reviewer has not had (never one about their own subject)."""
+    candidates = (ReviewItem.objects.filter(campaign=campaign, is_gold=True, kind=kind)
                   .exclude(subject__owner=reviewer)
                   .exclude(assignments__reviewer=reviewer).order_by("position"))
     for row in candidates[:MAX_CLAIM_TRIES]:
@@ -376,8 +422,8 @@ def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None =
         if renewed:
             mine.refresh_from_db()
             return mine
-    if _gold_due(campaign, reviewer):
-        gold = _gold_claim(campaign, reviewer, now)
+    for kind in _gold_due(campaign, reviewer):
+        gold = _gold_claim(campaign, reviewer, now, kind)
         if gold is not None:
             return gold
     return _regular_claim(campaign, reviewer, now)
@@ -542,4 +588,4 @@ def blind_submit(*, reviewer: Any, assignment_id: int, answer: str, confidence: 
 
 
 __all__ = ["RATING_DIMENSIONS", "assignment_next", "blind_submit", "campaign_create", "campaign_delete",
-           "campaign_update", "comparison_submit", "rating_submit", "shown_pair"]
+           "campaign_update", "comparison_submit", "gold_count", "rating_submit", "shown_pair"]

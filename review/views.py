@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.models import GenerationJob, Subject
-from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
+from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required, signed_in_required
 from hfplatform.errors import ApplicationError
 from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from review.forms import CampaignForm
@@ -101,7 +101,7 @@ def work_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "done": reviewer_done_count(campaign=campaign, reviewer=request.user)})
 
 
-@login_required
+@signed_in_required  # a session or an API token: /api/review/next/ hands these URLs out
 def assignment_image(request: HttpRequest, assignment_id: int, side: str) -> HttpResponse:
     assignment = found_or_404(assignment_for_image, assignment_id=assignment_id, user=request.user)
     png = found_or_404(assignment_image_png, assignment=assignment, side=side)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("reward/models/<slug:name>/", apis.RewardModelDetailApi.as_view(), name="reward-model"),
     path("reward/models/<slug:name>/activate/", apis.RewardModelActivateApi.as_view(),
          name="reward-activate"),
+    path("reward/models/<slug:name>/scores/", apis.RewardModelScoresApi.as_view(), name="reward-scores"),
+    path("reward/models/<slug:name>/compare/", apis.RewardModelCompareApi.as_view(), name="reward-compare"),
 ]

@@ -7,6 +7,6 @@ class RewardConfig(AppConfig):
 
     def ready(self) -> None:
         from generation.generator.ranking import register_candidate_ranker
-        from reward import services  # registers the reward_training job kind
+        from reward import scoring, services  # noqa: F401 - services registers the reward_training job kind
 
-        register_candidate_ranker(services.RewardModelRanker())
+        register_candidate_ranker(scoring.RewardModelRanker())

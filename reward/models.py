@@ -3,7 +3,9 @@
 A :class:`PreferenceDataset` is a frozen snapshot: its :class:`PreferencePair` rows, their split
 (by subject: no person on both sides), counts and a fingerprint of the pairs. A
 :class:`RewardModelVersion` is one training of a reward model on one dataset and dimension, with
-its files, evaluation figures and status; exactly one version is active at a time.
+its files, evaluation figures and status; exactly one version is active at a time. Each
+activation is recorded, append-only, as a :class:`RewardModelActivation` (who, when, which version
+became active and which one it retired).
 """
 
 from __future__ import annotations
@@ -107,3 +109,26 @@ class RewardModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RewardModelActivation(models.Model):
+    """One activation, append-only: ``activated`` became the active reward model and ``retired`` (the
+    previously active one, if any) was retired, by ``activated_by`` at ``created_at``."""
+
+    activated = models.ForeignKey(RewardModelVersion, on_delete=models.PROTECT, related_name="activations")
+    retired = models.ForeignKey(RewardModelVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="retirements")
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.activated} active" + (f", {self.retired} retired" if self.retired_id else "")
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Reward model activations are append-only: record a new one.")
+        super().save(*args, **kwargs)

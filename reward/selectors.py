@@ -8,10 +8,15 @@ How reviews become pairs (``preference_pairs``):
 * ratings become pairs between two headshots of the same subject and generation job whose
   weighted mean scores differ by at least ``margin`` (per scale, and for ``overall`` the mean of
   the three scales), the better one first, with that difference as the pair's margin;
-* a reviewer's weight is their reliability in the campaign (``review.quality``: gold accuracy and
-  agreement with the others, shrunk towards 0.5 for few answers) times the photographer weight
-  when they answered as a photographer. A rating pair's weight is the mean weight of the answers
-  behind its two means. Gold items never become pairs.
+* a reviewer's weight is their reliability in the campaign *for the kind of answer the pair comes
+  from* (``review.quality.reviewer_reliabilities``: gold accuracy and agreement with the
+  leave-one-out consensus of that kind, shrunk towards 0.5 for few answers): pairwise reliability
+  for comparison pairs, rating reliability for rating pairs, so a reviewer lenient on ratings but
+  accurate on choices keeps a high weight on their choices. It is multiplied by the photographer
+  weight when they answered as a photographer. A rating pair's weight is the mean weight of the
+  answers behind its two means. Gold items never become pairs;
+* ``include_simulated=False`` leaves simulated reviewers' answers out, of the pairs and of the
+  reliability estimates.
 """
 
 from __future__ import annotations
@@ -21,12 +26,22 @@ from itertools import combinations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from hfplatform.accounts.selectors import users_simulated
 from hfplatform.errors import NotFound
-from review.models import RATING_DIMENSIONS, Campaign, ChoiceReason, Comparison, Rating
-from review.quality import reviewer_reliability, role_weight
-from reward.models import Dimension, PairSource, PreferenceDataset, RewardModelVersion, RewardStatus
+from review.models import RATING_DIMENSIONS, Campaign, ChoiceReason, Comparison, Rating, TaskKind
+from review.quality import reviewer_reliabilities, role_weight
+from reward.models import (
+    Dimension,
+    PairSource,
+    PreferenceDataset,
+    PreferencePair,
+    RewardModelActivation,
+    RewardModelVersion,
+    RewardStatus,
+    Split,
+)
 
 REASON_DIMENSION = {ChoiceReason.PROFESSIONAL: Dimension.PROFESSIONALISM,
                     ChoiceReason.LIKENESS: Dimension.LIKENESS, ChoiceReason.APPEAL: Dimension.APPEAL}
@@ -36,8 +51,14 @@ def _weight(reliability: dict[int, float], reviewer_id: int, role: str) -> float
     return reliability.get(reviewer_id, 0.5) * role_weight(role)
 
 
-def _comparison_pairs(campaign: Campaign, reliability: dict[int, float], keep_ties: bool) -> list[dict]:
-    rows = list(Comparison.objects.filter(campaign=campaign, item__is_gold=False)
+def _regular(model: type, campaign: Campaign, include_simulated: bool) -> QuerySet:
+    rows = model.objects.filter(campaign=campaign, item__is_gold=False)
+    return rows if include_simulated else rows.exclude(reviewer__in=users_simulated())
+
+
+def _comparison_pairs(campaign: Campaign, reliability: dict[int, float], keep_ties: bool,
+                      include_simulated: bool) -> list[dict]:
+    rows = list(_regular(Comparison, campaign, include_simulated)
                 .values("item_id", "item__headshot_id", "item__headshot_b_id", "item__subject_id",
                         "reviewer_id", "reviewer_role", "winner", "reason"))
     votes: dict[int, list[str]] = defaultdict(list)
@@ -63,8 +84,9 @@ def _comparison_pairs(campaign: Campaign, reliability: dict[int, float], keep_ti
     return pairs
 
 
-def _rating_pairs(campaign: Campaign, reliability: dict[int, float], margin: float) -> list[dict]:
-    rows = list(Rating.objects.filter(campaign=campaign, item__is_gold=False)
+def _rating_pairs(campaign: Campaign, reliability: dict[int, float], margin: float,
+                  include_simulated: bool) -> list[dict]:
+    rows = list(_regular(Rating, campaign, include_simulated)
                 .values("headshot_id", "headshot__generation_job_id", "headshot__subject_id", "reviewer_id",
                         "reviewer_role", *RATING_DIMENSIONS))
     by_headshot: dict[int, list[dict]] = defaultdict(list)
@@ -99,15 +121,17 @@ def _rating_pairs(campaign: Campaign, reliability: dict[int, float], margin: flo
 
 
 def preference_pairs(*, campaigns: list[Campaign], margin: float | None = None,
-                     keep_ties: bool | None = None) -> list[dict[str, Any]]:
-    """Every preference pair the campaigns' answers support (see the module docstring)."""
+                     keep_ties: bool | None = None, include_simulated: bool = True) -> list[dict[str, Any]]:
+    """Every preference pair the campaigns' answers support (see the module docstring).
+    ``include_simulated`` (default True: a campaign's answers count whoever gave them) False leaves
+    simulated reviewers out."""
     margin = settings.REWARD_RATING_MARGIN if margin is None else margin
     keep_ties = settings.REWARD_KEEP_TIES if keep_ties is None else keep_ties
     pairs: list[dict[str, Any]] = []
     for campaign in campaigns:
-        reliability = reviewer_reliability(campaign)
-        pairs += _comparison_pairs(campaign, reliability, keep_ties)
-        pairs += _rating_pairs(campaign, reliability, margin)
+        reliability = reviewer_reliabilities(campaign, exclude_simulated=not include_simulated)
+        pairs += _comparison_pairs(campaign, reliability[TaskKind.PAIRWISE], keep_ties, include_simulated)
+        pairs += _rating_pairs(campaign, reliability[TaskKind.RATING], margin, include_simulated)
     return pairs
 
 
@@ -135,3 +159,19 @@ def reward_model_list() -> QuerySet[RewardModelVersion]:
 
 def reward_model_active() -> RewardModelVersion | None:
     return RewardModelVersion.objects.filter(status=RewardStatus.ACTIVE).first()
+
+
+def datasets_heldout_subjects(dataset_ids: list[int]) -> dict[int, list[int]]:
+    """The held-out people (subjects of the test split) of each dataset, ids sorted; one query."""
+    found: dict[int, list[int]] = {pk: [] for pk in dataset_ids}
+    rows = (PreferencePair.objects.filter(dataset_id__in=dataset_ids, split=Split.TEST)
+            .order_by("dataset_id", "subject_id").values_list("dataset_id", "subject_id").distinct())
+    for dataset_id, subject_id in rows:
+        found[dataset_id].append(subject_id)
+    return found
+
+
+def reward_model_activations(version: RewardModelVersion) -> QuerySet[RewardModelActivation]:
+    """The activations that made ``version`` active or retired it, newest first."""
+    return (RewardModelActivation.objects.filter(Q(activated=version) | Q(retired=version))
+            .select_related("activated", "retired", "activated_by").order_by("-created_at", "-id"))

@@ -1,5 +1,5 @@
-"""Writes of the reward app: preference-dataset snapshots, reward-model training as a job,
-activation, and the best-of-n reranking that generation jobs call.
+"""Writes of the reward app: preference-dataset snapshots, reward-model training as a job, and
+activation. Scoring with a reward model (best-of-n, the scores endpoint) is in ``reward.scoring``.
 
 ``reward.ml`` does the numeric work (no Django): this module turns rows into arrays and
 ``PreferenceExample``s, and results back into rows and files.
@@ -11,37 +11,37 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from dataclasses import asdict, dataclass
 from math import ceil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-from generation.faces.selectors import photo_crop
-from generation.generator.ranking import Ranking
 from generation.models import Headshot
 from hfplatform.errors import ApplicationError, Conflict
-from hfplatform.imaging import stored_rgb
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
 from hfplatform.jobs.services import job_create
 from review.models import Campaign
 from review.quality import photographer_weight
-from reward.ml.options import MIN_PAIRS
+from reward.evaluation import rating_correlation
+from reward.examples import preference_examples
+from reward.ml.options import MIN_PAIRS, VALIDATION_SHARE, RewardTrainConfig
 from reward.models import (
     Dimension,
     PreferenceDataset,
     PreferencePair,
+    RewardModelActivation,
     RewardModelVersion,
     RewardStatus,
     Split,
 )
 from reward.options import DEFAULT_TEST_SHARE, HYPER
-from reward.selectors import preference_pairs, reward_model_active
+from reward.selectors import preference_pairs
 
 # --- Datasets -------------------------------------------------------------------------------------
 
@@ -63,8 +63,10 @@ def _fingerprint(pairs: list[dict]) -> str:
 @transaction.atomic
 def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by: Any,
                               margin: float | None = None, keep_ties: bool | None = None,
-                              test_share: float = DEFAULT_TEST_SHARE, seed: int = 0) -> PreferenceDataset:
-    """Snapshot the campaigns' preference pairs with a split held out by subject."""
+                              test_share: float = DEFAULT_TEST_SHARE, seed: int = 0,
+                              include_simulated: bool = True) -> PreferenceDataset:
+    """Snapshot the campaigns' preference pairs with a split held out by subject.
+    ``include_simulated`` False leaves simulated reviewers' answers out; the options record it."""
     name = slugify(name)
     if not name:
         raise ApplicationError("Give the dataset a name.", code="invalid",
@@ -79,7 +81,8 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
         raise ApplicationError(f"Unknown campaign(s): {missing}." if missing
                                else "Choose one or more campaigns.",
                                code="invalid", extra={"fields": {"campaigns": ["Unknown or missing."]}})
-    pairs = preference_pairs(campaigns=campaigns, margin=margin, keep_ties=keep_ties)
+    pairs = preference_pairs(campaigns=campaigns, margin=margin, keep_ties=keep_ties,
+                             include_simulated=include_simulated)
     if not pairs:
         raise ApplicationError("These campaigns have no answers that make a preference pair yet.",
                                code="no_pairs")
@@ -91,7 +94,7 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     options = {"margin": margin if margin is not None else settings.REWARD_RATING_MARGIN,
                "keep_ties": keep_ties if keep_ties is not None else settings.REWARD_KEEP_TIES,
                "test_share": test_share, "seed": seed,
-               "photographer_weight": photographer_weight()}
+               "photographer_weight": photographer_weight(), "include_simulated": include_simulated}
     counts = {
         "pairs": len(pairs), "ties": sum(p["tie"] for p in pairs),
         "by_source": dict(Counter(p["source"] for p in pairs)),
@@ -111,101 +114,96 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     return dataset
 
 
-def _examples(pairs: list[PreferencePair], size: int) -> list[Any]:
-    from reward.ml.data import PreferenceExample
-
-    headshots = {h.pk: h for h in Headshot.objects.filter(
-        pk__in={p.chosen_id for p in pairs} | {p.rejected_id for p in pairs}).select_related("source_photo")}
-    images = {pk: stored_rgb(h.image.name, size) for pk, h in headshots.items()}
-    references: dict[int, np.ndarray] = {}
-    examples = []
-    for pair in pairs:
-        photo = headshots[pair.chosen_id].source_photo
-        if photo.pk not in references:
-            references[photo.pk] = photo_crop(photo, size)
-        examples.append(PreferenceExample(chosen=images[pair.chosen_id], rejected=images[pair.rejected_id],
-                                          reference=references[photo.pk], weight=pair.weight,
-                                          margin=pair.margin, group=pair.group or "unknown",
-                                          dimension=pair.dimension))
-    return examples
-
-
 # --- Training -------------------------------------------------------------------------------------
 
 
-def _training_pairs(dataset: PreferenceDataset, dimension: str) -> tuple[list[PreferencePair], list]:
+@dataclass
+class TrainingPairs:
+    """A dataset's decided pairs of one dimension, by the people they show: ``train`` fits the model,
+    ``validation`` (pairs of training people set aside) chooses when to stop, ``test`` (the dataset's
+    held-out people) measures the result and never shapes it."""
+
+    train: list[PreferencePair]
+    validation: list[PreferencePair]
+    test: list[PreferencePair]
+    validation_people: list[int]
+
+
+def training_pairs(dataset: PreferenceDataset, dimension: str) -> TrainingPairs:
+    """The dataset's pairs for ``dimension`` split three ways (see ``TrainingPairs``); a 4xx when the
+    dataset has only ties or too few training pairs. The validation people are a seeded choice
+    (``VALIDATION_SHARE`` of the training people, by the dataset's seed), so a restart splits alike."""
     pairs = list(dataset.pairs.filter(dimension=dimension).order_by("id"))
     decided = [p for p in pairs if not p.tie]
-    train = [p for p in decided if p.split == Split.TRAIN]
+    training = [p for p in decided if p.split == Split.TRAIN]
     test = [p for p in decided if p.split == Split.TEST]
     if pairs and not decided:
         raise ApplicationError(f"Dataset {dataset.name} has only ties for {dimension}: nothing to learn "
-                               "from.",
-                               code="only_ties")
+                               "from.", code="only_ties")
+    seed = int(dataset.options.get("seed", 0)) + 1  # not the test split's order
+    validation_people = _split({p.subject_id for p in training}, VALIDATION_SHARE, seed)
+    train = [p for p in training if p.subject_id not in validation_people]
+    validation = [p for p in training if p.subject_id in validation_people]
     if len(train) < MIN_PAIRS:
         raise ApplicationError(
-            f"Dataset {dataset.name} has {len(train)} training pairs for {dimension}; at least "
-            f"{MIN_PAIRS} are needed.", code="too_few_pairs")
-    return train, test
+            f"Dataset {dataset.name} has {len(train)} training pairs for {dimension} once "
+            f"{len(validation_people)} people are set aside to choose when to stop; at least {MIN_PAIRS} "
+            "are needed.", code="too_few_pairs")
+    return TrainingPairs(train, validation, test, sorted(validation_people))
 
 
 def reward_training_start(*, dataset: PreferenceDataset, dimension: str, started_by: Any,
                           name: str | None = None, enqueue: bool = True, **hyper: Any) -> RewardModelVersion:
-    """Validate a training request and enqueue the job; the version row says ``training`` until done."""
+    """Validate a training request and enqueue the job; the version row says ``training`` until done
+    and records the whole training configuration, defaults included."""
     if dimension not in Dimension.values:
         raise ApplicationError(f"Unknown dimension {dimension!r}; choose one of: "
                                f"{', '.join(Dimension.values)}.",
                                code="invalid", extra={"fields": {"dimension": ["Unknown dimension."]}})
     for key, value in hyper.items():
-        low, high = HYPER.get(key, (None, None))
-        if low is None:
+        allowed = HYPER.get(key)
+        if allowed is None:
             raise ApplicationError(f"Unknown hyper-parameter {key}.", code="invalid")
-        if not low <= value <= high:
-            raise ApplicationError(f"{key} must be between {low} and {high}.", code="invalid",
+        if isinstance(allowed, tuple) and isinstance(allowed[0], str):
+            if value not in allowed:
+                raise ApplicationError(f"{key} must be one of {', '.join(allowed)}.", code="invalid",
+                                       extra={"fields": {key: ["Not one of the choices."]}})
+        elif not allowed[0] <= value <= allowed[1]:
+            raise ApplicationError(f"{key} must be between {allowed[0]} and {allowed[1]}.", code="invalid",
                                    extra={"fields": {key: ["Out of range."]}})
-    _training_pairs(dataset, dimension)
+    split = training_pairs(dataset, dimension)
+    size = Headshot.objects.get(pk=split.train[0].chosen_id).generator_version.image_size
+    config = asdict(RewardTrainConfig(image_size=size, **hyper))
     name = slugify(name or f"{dataset.name}-{dimension}-{RewardModelVersion.objects.count() + 1}")
     if RewardModelVersion.objects.filter(name=name).exists():
         raise Conflict(f"A reward model named {name} exists already.", code="reward_model_exists")
     with transaction.atomic():
         version = RewardModelVersion.objects.create(
             name=name, dataset=dataset, dataset_fingerprint=dataset.fingerprint, dimension=dimension,
-            config=hyper, created_by=started_by, files_dir=str(Path(settings.REWARD_ROOT) / name))
+            config=config, created_by=started_by, files_dir=str(Path(settings.REWARD_ROOT) / name))
         version.training_job = job_create(kind="reward_training", started_by=started_by, enqueue=enqueue,
                                           params={"version": name}, title=f"Train reward model {name}")
         version.save(update_fields=["training_job"])
     return version
 
 
-def _human_ceiling(pairs: list[PreferencePair]) -> dict[str, Any]:
-    from reward.ml.evaluate import human_ceiling
-
-    seen: set[tuple] = set()
-    votes = []
-    for pair in pairs:
-        key = (pair.chosen_id, pair.rejected_id) if pair.chosen_id < pair.rejected_id else (
-            pair.rejected_id, pair.chosen_id)
-        if pair.votes and key not in seen:
-            seen.add(key)
-            votes.append(pair.votes)
-    return human_ceiling(votes)
-
-
 @job_kind("reward_training", resumable=True, title="Train a reward model")
 def reward_model_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
-    """Train with TRL on the dataset's training pairs, evaluate on the held-out subjects' pairs.
-    A failure marks the version failed (it can never become active); a restart resumes from the
-    last checkpoint."""
+    """Train with TRL on the dataset's training pairs, stop by the validation people's pairs, evaluate
+    on the held-out people's pairs. A failure marks the version failed (it can never become active);
+    a restart resumes from the last checkpoint."""
     from reward.ml.evaluate import evaluate_reward
     from reward.ml.model import load_reward_model
-    from reward.ml.train import RewardTrainConfig, train_reward_model
+    from reward.ml.train import train_reward_model
 
     version = RewardModelVersion.objects.select_related("dataset").get(name=job.params["version"])
     try:
-        train_pairs, test_pairs = _training_pairs(version.dataset, version.dimension)
-        size = Headshot.objects.get(pk=train_pairs[0].chosen_id).generator_version.image_size
-        config = RewardTrainConfig(image_size=size, **version.config)
-        progress.log(f"{len(train_pairs)} training pairs, {len(test_pairs)} held-out pairs, {size} px")
+        split = training_pairs(version.dataset, version.dimension)
+        config = RewardTrainConfig(**{**version.config, "channels": tuple(version.config["channels"])})
+        size = config.image_size
+        progress.log(f"{len(split.train)} training pairs, {len(split.validation)} validation pairs "
+                     f"({len(split.validation_people)} people), {len(split.test)} held-out pairs, "
+                     f"{config.model} model, {size} px")
         curve: list[list[float]] = []
         evals: list[list[float]] = []
 
@@ -221,35 +219,44 @@ def reward_model_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                           + (f", loss {event['loss']:.4f}" if event.get("loss") is not None else ""))
 
         out = Path(version.files_dir)
-        result = train_reward_model(_examples(train_pairs, size), _examples(test_pairs, size), config, out,
-                                    progress=report, resume=True)
+        result = train_reward_model(preference_examples(split.train, size),
+                                    preference_examples(split.validation, size), config, out, progress=report,
+                                    resume=True)
         model = load_reward_model(out / "final")
-        metrics = evaluate_reward(model, _examples(test_pairs, size)) if test_pairs else {
+        metrics = evaluate_reward(model, preference_examples(split.test, size)) if split.test else {
             "unavailable": "unavailable: no held-out pairs (every subject is in training)"}
-        metrics["human_ceiling"] = _human_ceiling(test_pairs)
-        metrics["training"] = {k: result[k] for k in ("steps", "train_pairs", "eval_pairs", "seconds")}
+        metrics["rating_correlation"] = rating_correlation(model=model, dataset=version.dataset,
+                                                           dimension=version.dimension, size=size)
+        metrics["training"] = {
+            **{k: result[k] for k in ("steps", "best_step", "stopped_early", "train_pairs",
+                                      "validation_pairs", "seconds")},
+            "validation_people": split.validation_people, "eval_loss_curve": result["eval_loss_curve"]}
         RewardModelVersion.objects.filter(pk=version.pk).update(
             status=RewardStatus.CANDIDATE, metrics=metrics, files_dir=str(out / "final"))
     except Exception as exc:
         RewardModelVersion.objects.filter(pk=version.pk).update(status=RewardStatus.FAILED, error=str(exc))
         raise
     return {"version": version.name, "loss_curve": result["loss_curve"], "eval_curve": result["eval_curve"],
-            "accuracy": metrics.get("accuracy")}
+            "accuracy": metrics.get("accuracy"), "consensus": metrics.get("consensus")}
 
 
 @transaction.atomic
-def reward_model_activate(*, version: RewardModelVersion) -> RewardModelVersion:
-    """Make a trained candidate the active reward model (the previous one is retired)."""
+def reward_model_activate(*, version: RewardModelVersion, activated_by: Any = None) -> RewardModelVersion:
+    """Make a trained model (a candidate, or a retired one brought back) the active reward model; the
+    previous one is retired. Each change is recorded as a ``RewardModelActivation``. A failed model or
+    one still training never becomes active."""
     version = RewardModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == RewardStatus.ACTIVE:
         return version
-    if version.status != RewardStatus.CANDIDATE:
-        raise Conflict(f"Reward model {version.name} is {version.status}: only a trained candidate can "
-                       "become "
-                       "active.", code="not_a_candidate")
-    RewardModelVersion.objects.filter(status=RewardStatus.ACTIVE).update(status=RewardStatus.RETIRED)
+    if version.status not in (RewardStatus.CANDIDATE, RewardStatus.RETIRED):
+        raise Conflict(f"Reward model {version.name} is {version.status}: only a trained model (a candidate "
+                       "or a retired one) can become active.", code="not_a_candidate")
+    previous = RewardModelVersion.objects.select_for_update().filter(status=RewardStatus.ACTIVE).first()
+    if previous is not None:
+        RewardModelVersion.objects.filter(pk=previous.pk).update(status=RewardStatus.RETIRED)
     version.status = RewardStatus.ACTIVE
     version.save(update_fields=["status"])
+    RewardModelActivation.objects.create(activated=version, retired=previous, activated_by=activated_by)
     return version
 
 
@@ -257,51 +264,3 @@ def reward_model_delete_files(version: RewardModelVersion) -> None:
     root = Path(settings.REWARD_ROOT) / version.name
     if root.is_dir():
         shutil.rmtree(root)
-
-
-# --- Reranking ------------------------------------------------------------------------------------
-
-_loaded: dict[str, Any] = {}
-
-
-def reward_scorer(version: RewardModelVersion) -> Any:
-    """The version's model, loaded once per process."""
-    from reward.ml.model import load_reward_model
-
-    if version.files_dir not in _loaded:
-        path = Path(version.files_dir)
-        if not path.exists():
-            raise ApplicationError(f"The files of reward model {version.name} are missing ({path}).",
-                                   code="reward_files_missing")
-        _loaded[version.files_dir] = load_reward_model(path)
-    return _loaded[version.files_dir]
-
-
-def candidates_rank(*, version: RewardModelVersion, images: list[np.ndarray], reference: np.ndarray,
-                    keep: int) -> tuple[list[float], list[int], list[int]]:
-    """Best-of-n: (score, rank and kept-index list) of each candidate by the reward model."""
-    from reward.ml.model import reward_scores
-    from reward.ml.rerank import rerank
-
-    scores = reward_scores(reward_scorer(version), np.stack(images), reference)
-    ranks, kept = rerank(list(map(float, scores)), keep)
-    return [float(s) for s in scores], ranks, kept
-
-
-class RewardModelRanker:
-    """Best-of-n for generation jobs (``generation.generator.ranking``): the active reward model ranks
-    new jobs' candidates; a job records the model's name and is ranked by that model."""
-
-    def active(self) -> str:
-        version = reward_model_active()
-        if version is None:
-            raise ApplicationError("Keeping the top k needs an active reward model; train and activate one "
-                                   "first.", code="no_active_reward_model")
-        return version.name
-
-    def rank(self, *, name: str, images: list[np.ndarray], reference: np.ndarray, keep: int) -> Ranking:
-        version = RewardModelVersion.objects.filter(name=name).first()
-        if version is None:
-            raise ApplicationError(f"The reward model {name} that should rank these candidates is gone.",
-                                   code="unknown_reward_model")
-        return Ranking(*candidates_rank(version=version, images=images, reference=reference, keep=keep))

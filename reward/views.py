@@ -11,10 +11,15 @@ from django.views.decorators.http import require_POST
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.errors import ApplicationError
-from hfplatform.views import form_submit, found_or_404
+from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from reward.forms import PreferenceDatasetForm, RewardTrainingForm
 from reward.models import PreferenceDataset, RewardModelVersion
-from reward.selectors import preference_dataset_list, reward_model_get, reward_model_list
+from reward.selectors import (
+    preference_dataset_list,
+    reward_model_activations,
+    reward_model_get,
+    reward_model_list,
+)
 from reward.services import preference_dataset_create, reward_model_activate, reward_training_start
 
 
@@ -68,14 +73,16 @@ def training_start_page(request: HttpRequest) -> HttpResponse:
 def model_detail_page(request: HttpRequest, name: str) -> HttpResponse:
     version = found_or_404(reward_model_get, name=name)
     return render(request, "reward/model_detail.html", {
-        "version": version, "metrics": version.metrics, "can_manage": has_role(request.user, ENGINEERS)})
+        "version": version, "metrics": version.metrics, "can_manage": has_role(request.user, ENGINEERS),
+        "activations": reward_model_activations(version)[:LIST_LIMIT]})
 
 
 @require_POST
 @role_required(*ENGINEERS)
 def model_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        version = reward_model_activate(version=found_or_404(reward_model_get, name=name))
+        version = reward_model_activate(version=found_or_404(reward_model_get, name=name),
+                                        activated_by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from generation.faces.selectors import photo_get, subject_get, subject_list
 from generation.faces.services import photos_upload, subject_create, subject_delete
-from generation.models import AgeBand, Gender, SkinTone, SourcePhoto
+from generation.models import AgeBand, Gender, PhotoStatus, SkinTone, SourcePhoto
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.models import Job
 
@@ -101,10 +101,32 @@ class SubjectSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="PhotoCounts")
+class PhotoCountsSerializer(serializers.Serializer):
+    """A subject's photos by status (``subject_list`` annotates the counts)."""
+
+    pending = serializers.IntegerField(source="pending_count")
+    accepted = serializers.IntegerField(source="accepted_count")
+    rejected = serializers.IntegerField(source="rejected_count")
+    failed = serializers.IntegerField(source="failed_count")
+
+
 class SubjectListApi(APIView):
     """List subjects, or create one (consent required; demographic answers optional)."""
 
     permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="SubjectFilter")
+    class FilterSerializer(serializers.Serializer):
+        photo_status = serializers.ChoiceField(
+            PhotoStatus.values, required=False,
+            help_text="Only subjects with at least one photo in this status.",
+            error_messages={"invalid_choice": f'"{{input}}" is not a photo status; choose one of: '
+                                              f'{", ".join(PhotoStatus.values)}.'})
+
+    @extend_schema_serializer(component_name="SubjectListItem")
+    class OutputSerializer(SubjectSerializer):
+        photo_counts = PhotoCountsSerializer(source="*")
 
     @extend_schema_serializer(component_name="SubjectCreate")
     class InputSerializer(serializers.Serializer):
@@ -115,9 +137,14 @@ class SubjectListApi(APIView):
         skin_tone_self_reported = serializers.ChoiceField(SkinTone.choices, required=False,
                                                           allow_null=True)
 
-    @extend_schema(responses={200: SubjectSerializer(many=True)})
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)},
+                   description="List subjects with their photo counts by status; with photo_status, only "
+                               "those with at least one photo in that status.")
     def get(self, request: Request) -> Response:
-        return Response(SubjectSerializer(subject_list(user=request.user)[:500], many=True).data)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        subjects = subject_list(user=request.user, **filters.validated_data)[:500]
+        return Response(self.OutputSerializer(subjects, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SubjectSerializer})
     def post(self, request: Request) -> Response:

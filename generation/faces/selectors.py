@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from generation.models import PhotoStatus, SourcePhoto, Subject
 from hfplatform.accounts.roles import ENGINEERS, has_role
@@ -16,13 +16,25 @@ from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.imaging import stored_rgb
 
 
-def subject_list(*, user: Any) -> QuerySet[Subject]:
+def subject_list(*, user: Any, photo_status: str | None = None) -> QuerySet[Subject]:
+    """Subjects the user may see, each with ``photo_count`` and ``<status>_count`` for every photo
+    status (``accepted_count``, ``rejected_count``, …); with ``photo_status``, only subjects with at
+    least one photo in that status (anything else is a 400 naming the allowed values)."""
+    if photo_status is not None and photo_status not in PhotoStatus.values:
+        raise ApplicationError(
+            f"Unknown photo status {photo_status!r}; choose one of: {', '.join(PhotoStatus.values)}.",
+            code="invalid", extra={"fields": {"photo_status": [
+                f"Choose one of: {', '.join(PhotoStatus.values)}."]}})
     subjects = Subject.objects.annotate(
         photo_count=Count("photos"),
-        accepted_count=Count("photos", filter=Q(photos__status=PhotoStatus.ACCEPTED)),
+        **{f"{status}_count": Count("photos", filter=Q(photos__status=status))
+           for status in PhotoStatus.values},
     )
     if not has_role(user, ENGINEERS):
         subjects = subjects.filter(owner=user)
+    if photo_status is not None:
+        in_status = SourcePhoto.objects.filter(subject=OuterRef("pk"), status=photo_status)
+        subjects = subjects.filter(Exists(in_status))
     return subjects
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +28,7 @@ from generation.generator.options import (
 )
 from generation.generator.selectors import (
     generation_job_get,
+    generation_job_list,
     generator_version_get,
     generator_version_list,
     headshot_get,
@@ -97,13 +99,23 @@ class GenerationJobSerializer(serializers.Serializer):
     def get_headshots(self, request) -> list[dict]:
         if request.job.status != JobStatus.SUCCEEDED:
             return []  # nothing half-written is ever shown
-        return HeadshotSerializer(request.headshots.select_related("generator_version"), many=True).data
+        return HeadshotSerializer(request.headshots.all(), many=True).data  # the selectors prefetch them
 
 
 class GenerationJobListApi(APIView):
     """Ask for n candidate headshots of a subject (from the active version unless named)."""
 
-    permission_classes = [HasRole(*ENGINEERS)]
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema_serializer(component_name="GenerationJobFilter")
+    class FilterSerializer(serializers.Serializer):
+        subject = serializers.IntegerField(required=False, help_text="Subject id")
+        version = serializers.CharField(required=False, help_text="Generator version name")
+        status = serializers.ChoiceField(
+            JobStatus.values, required=False, help_text="Status of the generation's job",
+            error_messages={"invalid_choice": f'"{{input}}" is not a job status; choose one of: '
+                                              f'{", ".join(JobStatus.values)}.'})
 
     @extend_schema_serializer(component_name="GenerationRequest")
     class InputSerializer(serializers.Serializer):
@@ -118,6 +130,18 @@ class GenerationJobListApi(APIView):
         keep = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
                                         help_text="Best-of-n: keep the top k by the active reward model.")
         version = serializers.CharField(required=False, help_text="Generator name; default: active")
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: GenerationJobSerializer(many=True)},
+                   description="Generation requests, newest first, paginated like /api/jobs/ (limit, "
+                               "offset; count, next, previous, results), optionally of one subject, one "
+                               "generator version (name) or one job status. ML engineers and auditors.")
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        jobs = generation_job_list(**filters.validated_data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(GenerationJobSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={202: GenerationJobSerializer})
     def post(self, request: Request) -> Response:
@@ -169,7 +193,8 @@ class GeneratorVersionActivateApi(APIView):
 
     @extend_schema(request=None, responses={200: GeneratorVersionSerializer})
     def post(self, request: Request, name: str) -> Response:
-        version = generator_version_activate(version=generator_version_get(name=name))
+        version = generator_version_activate(version=generator_version_get(name=name),
+                                             activated_by=request.user)
         return Response(GeneratorVersionSerializer(version).data)
 
 

@@ -3,11 +3,11 @@ version is evaluated on."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from generation.faces.selectors import accepted_photos
 from generation.models import GenerationJob, GeneratorStatus, GeneratorVersion, Headshot, SourcePhoto, Subject
-from hfplatform.errors import NotFound
+from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.jobs.models import JobStatus
 
 
@@ -35,11 +35,35 @@ def generator_version_get(*, name: str) -> GeneratorVersion:
     return version
 
 
+def _generation_jobs() -> QuerySet[GenerationJob]:
+    """Generation requests with their job, version and headshots (each with its version) in 3 queries."""
+    return GenerationJob.objects.select_related("job", "generator_version").prefetch_related(
+        Prefetch("headshots", queryset=Headshot.objects.select_related("generator_version")))
+
+
 def generation_job_get(*, generation_id: int) -> GenerationJob:
-    found = GenerationJob.objects.select_related("job", "generator_version").filter(pk=generation_id).first()
+    found = _generation_jobs().filter(pk=generation_id).first()
     if found is None:
         raise NotFound(f"No generation job with id {generation_id}.")
     return found
+
+
+def generation_job_list(*, subject: int | None = None, version: str | None = None,
+                        status: str | None = None) -> QuerySet[GenerationJob]:
+    """Generation requests, newest first, optionally of one subject (id), one generator version (name)
+    or whose job has one status (``JobStatus``; anything else is a 400 naming the allowed values)."""
+    if status is not None and status not in JobStatus.values:
+        raise ApplicationError(f"Unknown status {status!r}; choose one of: {', '.join(JobStatus.values)}.",
+                               code="invalid", extra={"fields": {"status": [
+                                   f"Choose one of: {', '.join(JobStatus.values)}."]}})
+    jobs = _generation_jobs().order_by("-created_at", "-id")
+    if subject is not None:
+        jobs = jobs.filter(subject_id=subject)
+    if version is not None:
+        jobs = jobs.filter(generator_version__name=version)
+    if status is not None:
+        jobs = jobs.filter(job__status=status)
+    return jobs
 
 
 def headshot_get(*, headshot_id: int) -> Headshot:

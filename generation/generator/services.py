@@ -41,6 +41,7 @@ from generation.models import (
     Subject,
     SubjectSource,
 )
+from generation.models.generator import GeneratorActivation
 from hfplatform.errors import ApplicationError, Conflict
 from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
@@ -93,15 +94,18 @@ def check_sampling(*, candidates: int, steps: int, guidance: float, max_steps: i
 
 
 @transaction.atomic
-def generator_version_activate(*, version: GeneratorVersion) -> GeneratorVersion:
-    """Make ``version`` the one active generator; the previous active one is retired."""
+def generator_version_activate(*, version: GeneratorVersion, activated_by: Any = None) -> GeneratorVersion:
+    """Make ``version`` (a candidate, or a retired version brought back) the one active generator;
+    the previous active one is retired. Each change is recorded as a ``GeneratorActivation``."""
     version = GeneratorVersion.objects.select_for_update().get(pk=version.pk)
-    if version.status == GeneratorStatus.RETIRED:
-        raise ApplicationError(f"Generator {version.name} is retired.", code="generator_retired")
-    GeneratorVersion.objects.select_for_update().filter(status=GeneratorStatus.ACTIVE).exclude(
-        pk=version.pk).update(status=GeneratorStatus.RETIRED)
+    if version.status == GeneratorStatus.ACTIVE:
+        return version
+    previous = GeneratorVersion.objects.select_for_update().filter(status=GeneratorStatus.ACTIVE).first()
+    if previous is not None:
+        GeneratorVersion.objects.filter(pk=previous.pk).update(status=GeneratorStatus.RETIRED)
     version.status = GeneratorStatus.ACTIVE
     version.save(update_fields=["status"])
+    GeneratorActivation.objects.create(activated=version, retired=previous, activated_by=activated_by)
     return version
 
 
@@ -139,7 +143,7 @@ def generator_version_register(
             training_job=training_job,
         )
         if activate:
-            version = generator_version_activate(version=version)
+            version = generator_version_activate(version=version, activated_by=created_by)
     return version
 
 

@@ -96,7 +96,8 @@ def generator_training_page(request: HttpRequest) -> HttpResponse:
 @role_required(*ENGINEERS)
 def generator_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        version = generator_version_activate(version=generator_version_get(name=name))
+        version = generator_version_activate(version=generator_version_get(name=name),
+                                             activated_by=request.user)
     except (ApplicationError, NotFound) as exc:
         messages.error(request, exc.message)
     else:

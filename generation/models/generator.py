@@ -1,4 +1,5 @@
-"""The generator's rows: trained versions, generation requests and the headshots they made."""
+"""The generator's rows: trained versions (and each activation of one), generation requests and the
+headshots they made."""
 
 from __future__ import annotations
 
@@ -50,6 +51,30 @@ class GeneratorVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GeneratorActivation(models.Model):
+    """One activation, append-only: ``activated`` became the active generator and ``retired`` (the
+    previously active one, if any) was retired, by ``activated_by`` (None: a command or a job) at
+    ``created_at``."""
+
+    activated = models.ForeignKey(GeneratorVersion, on_delete=models.PROTECT, related_name="activations")
+    retired = models.ForeignKey(GeneratorVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="retirements")
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.activated} active" + (f", {self.retired} retired" if self.retired_id else "")
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Generator activations are append-only: record a new one.")
+        super().save(*args, **kwargs)
 
 
 def _generated_path(row: GenerationJob | Headshot, filename: str) -> str:

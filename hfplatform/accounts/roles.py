@@ -2,6 +2,10 @@
 
 A role is a Django group (created by a data migration); "admin" is the staff flag. Photographers
 are reviewers with expert weight, so every reviewer page admits them too. Admins pass every check.
+
+Pages (and the role-checked image files the API hands out) accept a browser session or, when the
+request carries ``Authorization: Token <key>``, DRF's token: a bad token is a JSON 401, a role that
+is not allowed a JSON 403 (``hfplatform.views`` answers JSON to every token request).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 
@@ -73,12 +79,40 @@ def is_owner_or_has_role(user: Any, owner_id: int | None, roles: Iterable[Role |
 # --- Pages ----------------------------------------------------------------------------------------
 
 
+def token_sent(request: HttpRequest) -> bool:
+    """True when the request carries ``Authorization: Token …`` (a script, not a browser)."""
+    words = request.META.get("HTTP_AUTHORIZATION", "").split()
+    return bool(words) and words[0].lower() == TokenAuthentication.keyword.lower()
+
+
+def token_authenticate(request: HttpRequest) -> HttpResponse | None:
+    """Pages and files with a token: DRF's ``TokenAuthentication`` (the API's own) sets ``request.user``
+    when the request carries ``Authorization: Token <key>``. Returns the JSON 401 to answer when
+    that token is missing, unknown or its user inactive; None otherwise (no token: the session
+    decides, as before)."""
+    if not token_sent(request):
+        return None
+    authentication = TokenAuthentication()
+    try:
+        found = authentication.authenticate(request)
+    except AuthenticationFailed as exc:
+        response = JsonResponse({"detail": str(exc.detail), "code": exc.get_codes()}, status=401)
+        response["WWW-Authenticate"] = authentication.authenticate_header(request)
+        return response
+    if found is not None:
+        request.user = found[0]
+    return None
+
+
 class RoleRequiredMixin(AccessMixin):
     """Class-based pages: anonymous users go to the login page, other roles get a 403 page."""
 
     allowed_roles: Iterable[Role] = ()
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = token_authenticate(request)
+        if refused is not None:
+            return refused
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not has_role(request.user, self.allowed_roles):
@@ -88,24 +122,39 @@ class RoleRequiredMixin(AccessMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+def _signed_in(view: Callable, roles: frozenset[Role] | None) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = token_authenticate(request)
+        if refused is not None:
+            return refused
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if roles is not None and not has_role(request.user, roles):
+            raise PermissionDenied("This page is for: " + ", ".join(sorted(roles)))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def role_required(*roles: Role) -> Callable:
-    """Function-based pages: same rule as :class:`RoleRequiredMixin`."""
+    """Function-based pages: same rule as :class:`RoleRequiredMixin` (a session or a token)."""
 
     def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, roles):
-                raise PermissionDenied("This page is for: " + ", ".join(sorted(roles)))
-            return view(request, *args, **kwargs)
-
+        wrapped = _signed_in(view, frozenset(roles))
         wrapped.allowed_roles = frozenset(roles)
         return wrapped
 
     return decorator
+
+
+def signed_in_required(view: Callable) -> Callable:
+    """Function-based pages for any signed-in person (a session or a token), whatever their role: the
+    view checks the object itself (e.g. only the holder of a review assignment sees its images).
+    Django's ``login_required`` with the token rule of :func:`role_required`."""
+    return _signed_in(view, None)
 
 
 # --- API ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from hfplatform.accounts.roles import Role
+from hfplatform.accounts.selectors import SIMULATED_GROUP
 from hfplatform.errors import ApplicationError, Conflict
 
 User = get_user_model()
@@ -22,9 +23,14 @@ def password_generate() -> str:
 
 @transaction.atomic
 def user_create(
-    *, username: str, role: Role | str, password: str | None = None, email: str = ""
+    *, username: str, role: Role | str, password: str | None = None, email: str = "",
+    simulated: bool = False,
 ) -> tuple[AbstractUser, str]:
-    """Create a user holding ``role``. Returns the user and the password (generated if not given)."""
+    """Create a user holding ``role``. Returns the user and the password (generated if not given).
+
+    ``simulated``: an account driven by ``manage.py simulate_reviewers``, not a person: it joins the
+    ``simulated`` group (reports can leave it out) and gets no usable password (nobody logs in as
+    it); the password returned is then empty."""
     try:
         role = Role(role)
     except ValueError:
@@ -37,8 +43,10 @@ def user_create(
         raise ApplicationError("A username is required.", code="username_required")
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"A user named {username!r} already exists.", code="user_exists")
-    password = password or password_generate()
-    user = User.objects.create_user(username=username, email=email, password=password)
+    password = "" if simulated else (password or password_generate())
+    user = User.objects.create_user(username=username, email=email, password=password or None)
+    if simulated:
+        user.groups.add(Group.objects.get_or_create(name=SIMULATED_GROUP)[0])
     if role is Role.ADMIN:
         user.is_staff = True
         user.is_superuser = True

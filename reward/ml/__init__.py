@@ -23,8 +23,8 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "reward.ml.model": ("HeadshotRewardConfig", "HeadshotRewardModel", "load_reward_model", "reward_scores"),
     "reward.ml.trl_glue": ("HeadshotImageProcessor", "ImagePreferenceCollator", "ImageRewardTrainer",
                            "preference_dataset"),
-    "reward.ml.options": ("MIN_PAIRS",),
-    "reward.ml.train": ("RewardTrainConfig", "train_reward_model"),
+    "reward.ml.options": ("MIN_PAIRS", "RewardTrainConfig"),
+    "reward.ml.train": ("train_reward_model",),
     "reward.ml.evaluate": ("calibration_bins", "evaluate_reward", "human_ceiling", "pairwise_accuracy",
                            "sharpness"),
 })

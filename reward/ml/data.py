@@ -26,6 +26,9 @@ class PreferenceExample:
     margin: float = 0.0  # how clearly chosen won; TRL's margin when RewardTrainConfig.use_margin
     group: str = ""  # e.g. the subject's skin-tone category, for per-group evaluation
     dimension: str = "overall"  # "overall", "professionalism", "likeness", "appeal"
+    chosen_id: int | None = None  # the headshots' ids: votes on the same two headshots form one item,
+    rejected_id: int | None = None  # whose majority is the consensus (``reward.ml.evaluate``)
+    person: int | None = None  # whose headshots these are (evaluation counts people, not pairs)
 
     def __post_init__(self) -> None:
         for name in ("chosen", "rejected", "reference"):

@@ -15,6 +15,7 @@ model file knows nothing about training. Images go in as float B×3×S×S in [-1
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,18 +151,26 @@ def quiet_progress_bars() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def load_reward_model(path: Path, device: torch.device | str = "cpu") -> HeadshotRewardModel:
-    """A model saved with ``save_pretrained`` (config.json + model.safetensors), in eval mode, fp32.
+def load_reward_model(path: Path, device: torch.device | str = "cpu") -> PreTrainedModel:
+    """A model saved with ``save_pretrained`` (config.json + model.safetensors), in eval mode, fp32: the
+    CNN (``HeadshotRewardModel``) or the statistics model (``reward.ml.features``), by the
+    ``model_type`` its config.json names.
 
     Only reads the local folder (``local_files_only``): nothing is fetched from a hub.
     """
+    kind = json.loads((Path(path) / "config.json").read_text()).get("model_type")
+    model_class: type[PreTrainedModel] = HeadshotRewardModel
+    if kind == "headshot_reward_features":
+        from reward.ml.features import HeadshotFeatureRewardModel
+
+        model_class = HeadshotFeatureRewardModel
     with quiet_progress_bars():
-        model = HeadshotRewardModel.from_pretrained(Path(path), local_files_only=True, dtype=torch.float32)
+        model = model_class.from_pretrained(Path(path), local_files_only=True, dtype=torch.float32)
     return model.to(device).eval()
 
 
 @torch.no_grad()
-def reward_scores(model: HeadshotRewardModel, headshots: np.ndarray, reference: np.ndarray,
+def reward_scores(model: PreTrainedModel, headshots: np.ndarray, reference: np.ndarray,
                   batch_size: int = 64) -> np.ndarray:
     """Rewards (N, float64) of uint8 ``headshots`` N×H×W×3 given the subject's ``reference``.
 

@@ -54,6 +54,7 @@ API = [
     ("post", "/api/subjects/", {E, ADM}, 400, 403, 401),
     ("get", "/api/generator/versions/", {E, A, ADM}, 200, 403, 401),
     ("post", "/api/generator/trainings/", {E, ADM}, 400, 403, 401),
+    ("get", "/api/generation/jobs/", {E, A, ADM}, 200, 403, 401),
     ("post", "/api/generation/jobs/", {E, ADM}, 400, 403, 401),
     ("get", "/api/review/campaigns/", EVERYONE, 200, None, 401),
     ("post", "/api/review/campaigns/", {E, ADM}, 400, 403, 401),
@@ -65,6 +66,8 @@ API = [
     ("post", "/api/reward/datasets/", {E, ADM}, 400, 403, 401),
     ("post", "/api/reward/trainings/", {E, ADM}, 400, 403, 401),
     ("get", "/api/reward/models/", {E, A, ADM}, 200, 403, 401),
+    # scoring changes nothing, so auditors may; 404: no such model (tests/reward/test_access.py: a real one)
+    ("post", "/api/reward/models/no-such-model/scores/", {E, A, ADM}, 404, 403, 401),
     *MONITORING_API,
 ]
 

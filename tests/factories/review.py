@@ -50,6 +50,8 @@ def honest(assignment: Any) -> dict[str, Any]:
         if item.is_gold:
             return {"winner": item.gold_answer["choice"]}
         return {"winner": "a" if item.headshot_id % 2 == 0 else "b"}
+    if item.is_gold:
+        return {"answer": item.gold_answer["answer"], "confidence": 4}  # a known studio portrait
     return {"answer": "ai", "confidence": 3}
 
 
@@ -60,6 +62,8 @@ def gold_wrong(assignment: Any) -> dict[str, Any]:
         return {"professionalism": 5, "likeness": 5, "appeal": 5}
     if item.is_gold and item.kind == "pairwise":
         return {"winner": "b" if item.gold_answer["choice"] != "b" else "a"}
+    if item.is_gold and item.kind == "blind":
+        return {"answer": "ai", "confidence": 4}
     return honest(assignment)
 
 

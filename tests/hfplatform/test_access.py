@@ -31,7 +31,8 @@ COVERED_ELSEWHERE = {
     # tests/reward/test_access.py: every role against a real dataset and reward model
     "reward/models/<slug:name>/", "reward/models/<slug:name>/activate/",
     "api/reward/datasets/<int:dataset_id>/", "api/reward/models/<slug:name>/",
-    "api/reward/models/<slug:name>/activate/",
+    "api/reward/models/<slug:name>/activate/", "api/reward/models/<slug:name>/scores/",
+    "api/reward/models/<slug:name>/compare/",
     # tests/monitoring/test_access.py: every role against a real snapshot
     "monitoring/snapshots/<int:snapshot_id>/", "monitoring/snapshots/<int:snapshot_id>/export.<slug:fmt>",
     "api/monitoring/snapshots/<int:snapshot_id>/",

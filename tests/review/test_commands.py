@@ -17,7 +17,8 @@ def test_seed_demo_campaign_once(review_world, capsys):
     call_command("seed_demo_campaign")
     campaign = Campaign.objects.get()
     assert set(campaign.task_kinds) == {"rating", "pairwise", "blind"}
-    assert campaign.items.filter(kind="blind", portrait__isnull=False).count() == 4
+    assert campaign.items.filter(kind="blind", portrait__isnull=False, is_gold=False).count() == 4
+    assert campaign.items.filter(kind="blind", is_gold=True).exists()  # known studio portraits
     call_command("seed_demo_campaign")
     assert Campaign.objects.count() == 1
     assert "exists already" in capsys.readouterr().out

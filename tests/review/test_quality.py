@@ -213,3 +213,36 @@ def test_photographer_and_reviewer_means_are_apart_and_weighted(review_world, ma
     assert means["weighted"]["likeness"] == pytest.approx((2 + 3 * 5) / 4)
     del settings.REVIEW_PHOTOGRAPHER_WEIGHT
     assert rating_means_by_role(campaign)["photographer_weight"] == 2.0
+
+
+def test_consensus_agreement_is_leave_one_out_and_per_kind(review_world, make_campaign, make_user):
+    """The outside team's case: reviewers who agree on ratings but not on choices. Pooled over kinds
+    their agreement looked high while pairwise alpha was about 0; per kind it says so."""
+    world = review_world(subjects=2, per_subject=3, portraits=2)
+    campaign = make_campaign(world, task_kinds=["rating", "pairwise", "blind"], overlap=3)
+    reviewers = [make_user("reviewer") for _ in range(3)]
+
+    def contrary(side):
+        def policy(assignment):
+            item = assignment.item
+            if item.kind == "pairwise":
+                return {"winner": side if side != "mixed" else ("a" if item.headshot_id % 2 else "b")}
+            return honest(assignment)
+        return policy
+
+    for reviewer, side in zip(reviewers, ("a", "b", "mixed"), strict=True):
+        answer_all(campaign, reviewer, contrary(side))
+    rows = _by_pseudonym(reviewer_quality(campaign))
+    dims = {d["name"]: d for d in campaign_agreement(campaign)["dimensions"]}
+    assert dims["pairwise"]["alpha"] < 0.1
+    first = rows[reviewer_pseudonym(reviewers[0].pk)]
+    kinds = first["by_kind"]
+    assert (kinds["rating"]["consensus_agreement"], kinds["rating"]["consensus_n"]) == (1.0, 6 * 3)
+    assert (kinds["blind"]["consensus_agreement"], kinds["blind"]["consensus_n"]) == (1.0, 8)
+    # r0 always says a, r1 always b: where r2 sides with r1 the others' majority is b (r0 disagrees);
+    # where r2 says a the others split and the item is left out. Never does r0's own vote count.
+    assert kinds["pairwise"]["consensus_agreement"] == 0.0
+    assert kinds["pairwise"]["consensus_n"] > 0
+    assert first["consensus_agreement"] > 0.8  # pooled over kinds: the misleading figure
+    assert first["reliability_pairwise"] < 0.5 < first["reliability_rating"]
+    assert {row["simulated"] for row in rows.values()} == {False}

@@ -45,11 +45,28 @@ def test_api(api_client_for, version, role):
     assert activated.status_code == _expected(role, {E, ADM}, 200, 403, 401)
 
 
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_scores_api(api_client_for, version, role):
+    """Scoring changes nothing: engineers and auditors may (here a 400: there is no headshot 1)."""
+    response = api_client_for(role).post(f"/api/reward/models/{version.name}/scores/", {"headshots": [1]},
+                                         format="json")
+    assert response.status_code == _expected(role, {E, A, ADM}, 400, 403, 401)
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_compare_api(api_client_for, version, role):
+    """Comparing changes nothing: engineers and auditors may (here a 400: no other model was named)."""
+    response = api_client_for(role).get(f"/api/reward/models/{version.name}/compare/")
+    assert response.status_code == _expected(role, {E, A, ADM}, 400, 403, 401)
+    assert response.json()["detail"]
+
+
 def test_failed_model_never_becomes_active(api_client_for, version):
     version.status = "failed"
     version.save()
     response = api_client_for(E).post(f"/api/reward/models/{version.name}/activate/")
     assert response.status_code == 409
-    assert "only a trained candidate" in response.json()["detail"]
+    assert "only a trained model (a candidate or a retired one)" in response.json()["detail"]
     version.refresh_from_db()
     assert version.status == "failed"

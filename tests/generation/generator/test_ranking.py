@@ -39,7 +39,7 @@ def generator(tmp_path):
 
 
 def test_the_reward_app_registers_its_ranker_at_start_up():
-    from reward.services import RewardModelRanker
+    from reward.scoring import RewardModelRanker
 
     assert isinstance(candidate_ranker(), RewardModelRanker)
 

@@ -40,10 +40,30 @@ def test_register_reads_the_files_and_one_version_stays_active(version, tmp_path
     version.refresh_from_db()
     assert version.status == GeneratorStatus.RETIRED
     assert GeneratorVersion.objects.filter(status=GeneratorStatus.ACTIVE).get() == second
-    with pytest.raises(ApplicationError, match="retired"):
-        generator_version_activate(version=version)
     with pytest.raises(IntegrityError), transaction.atomic():
         GeneratorVersion.objects.filter(pk=version.pk).update(status=GeneratorStatus.ACTIVE)
+
+
+def test_a_retired_version_can_be_activated_again_and_every_activation_is_recorded(version, tmp_path,
+                                                                                   make_user):
+    from generation.models.generator import GeneratorActivation
+
+    engineer = make_user("ml_engineer")
+    second = generator_version_register(name="tiny-b", files_dir=tiny_generator(tmp_path / "b", 1),
+                                        created_by=engineer, activate=True)
+    version.refresh_from_db()
+    assert version.status == GeneratorStatus.RETIRED
+    back = generator_version_activate(version=version, activated_by=engineer)
+    assert back.status == GeneratorStatus.ACTIVE
+    second.refresh_from_db()
+    assert second.status == GeneratorStatus.RETIRED
+    generator_version_activate(version=version)  # already active: nothing changes, nothing recorded
+    history = [(a.activated.name, a.retired.name if a.retired else None, a.activated_by)
+               for a in GeneratorActivation.objects.order_by("id")]
+    assert history == [("tiny-a", None, None), ("tiny-b", "tiny-a", engineer), ("tiny-a", "tiny-b", engineer)]
+    record = GeneratorActivation.objects.first()
+    with pytest.raises(ValueError, match="append-only"):
+        record.save()
 
 
 def test_register_refuses_missing_files_and_duplicates(version, tmp_path):

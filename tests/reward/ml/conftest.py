@@ -38,7 +38,8 @@ def sharpness_data() -> SharpnessData:
 
 @pytest.fixture(scope="session")
 def trained(sharpness_data, tmp_path_factory) -> Trained:
-    from reward.ml.train import RewardTrainConfig, train_reward_model
+    from reward.ml.options import RewardTrainConfig
+    from reward.ml.train import train_reward_model
 
     out = tmp_path_factory.mktemp("reward")
     seen: list[dict] = []

@@ -12,10 +12,11 @@ import torch
 from scipy.stats import spearmanr
 from transformers import set_seed
 
+from reward.ml.data import PreferenceExample
 from reward.ml.evaluate import evaluate_reward
 from reward.ml.model import HeadshotRewardConfig, HeadshotRewardModel, load_reward_model, reward_scores
-from reward.ml.options import MIN_PAIRS
-from reward.ml.train import RewardTrainConfig, train_reward_model
+from reward.ml.options import MIN_PAIRS, RewardTrainConfig
+from reward.ml.train import train_reward_model
 from tests.factories.preferences import sharpness_pairs
 
 TINY = {"image_size": 32, "channels": (8, 16), "batch_size": 4, "logging_steps": 1, "eval_steps": 2,
@@ -51,7 +52,7 @@ def test_reward_model_learns_the_reviewers_rule_on_heldout_subjects(trained, sha
     result = trained.result
     assert result["steps"] == 100
     assert result["train_pairs"] == 256
-    assert result["eval_pairs"] == 120
+    assert result["validation_pairs"] == 120
     assert [s for s, _ in result["eval_curve"]] == [50, 100]
     losses = [loss for _, loss in result["loss_curve"]]
     assert losses[-1] < 0.8 * losses[0]
@@ -102,8 +103,10 @@ def test_checkpoints_resume_and_the_final_model_reloads(tmp_path, few_pairs, mon
     assert [r["step"] for r in second_seen if "loss" in r] == [5, 6]
     assert second["checkpoint"].endswith("checkpoint-6")
 
+    # The final model is the checkpoint with the lowest validation loss (kept beside the last one).
     model = load_reward_model(second["final"])
-    checkpoint = load_reward_model(second["checkpoint"])
+    assert second["best_step"] in (2, 4, 6)
+    checkpoint = load_reward_model(tmp_path / "checkpoints" / f"checkpoint-{second['best_step']}")
     assert model.config.image_size == 32
     assert model.config.channels == [8, 16]
     headshots = np.stack([pair.chosen for pair in heldout])
@@ -160,3 +163,30 @@ def test_too_few_pairs_are_refused_with_a_clear_message(tmp_path, few_pairs):
     with pytest.raises(ValueError, match=f"at least {MIN_PAIRS} training pairs, got {MIN_PAIRS - 1}"):
         train_reward_model(train[:MIN_PAIRS - 1], [], tiny(), tmp_path)
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_validation_people_choose_when_to_stop_and_which_model_to_keep(tmp_path, sharpness_data):
+    """Validation pairs that reverse the training rule: the better the model learns the rule, the worse
+    its validation loss, so training stops after ``patience`` evaluations and keeps the first model."""
+    train = sharpness_data.train
+    reversed_validation = [PreferenceExample(chosen=p.rejected, rejected=p.chosen, reference=p.reference)
+                           for p in sharpness_data.heldout[:40]]
+    config = tiny(max_steps=200, eval_steps=10, save_steps=10, early_stopping_patience=2, logging_steps=5,
+                  learning_rate=3e-3)
+    stopped = train_reward_model(train, reversed_validation, config, tmp_path / "reversed")
+    assert stopped["stopped_early"] is True
+    assert stopped["steps"] < 200
+    losses = dict(stopped["eval_loss_curve"])
+    assert stopped["best_step"] == min(losses, key=losses.get)
+    assert stopped["steps"] == stopped["best_step"] + 2 * 10  # two evaluations without a lower loss
+    final = load_reward_model(stopped["final"])
+    best = load_reward_model(tmp_path / "reversed" / "checkpoints" / f"checkpoint-{stopped['best_step']}")
+    headshots = np.stack([p.chosen for p in sharpness_data.heldout[:6]])
+    reference = sharpness_data.heldout[0].reference
+    scores = reward_scores(final, headshots, reference)
+    assert np.array_equal(scores, reward_scores(best, headshots, reference))
+
+    without = train_reward_model(train, [], tiny(max_steps=30, logging_steps=5), tmp_path / "none")
+    assert without["steps"] == 30  # no validation pairs: the cap is the length
+    assert without["stopped_early"] is False
+    assert without["best_step"] == 30
