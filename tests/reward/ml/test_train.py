@@ -127,9 +127,13 @@ def test_checkpoints_resume_and_the_final_model_reloads(tmp_path, few_pairs, mon
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path, few_pairs):
     train, _ = few_pairs
     straight = train_reward_model(train, [], tiny(max_steps=5), tmp_path / "a")
-    train_reward_model(train, [], tiny(max_steps=2), tmp_path / "b")
+    seen = []  # the same run, stopped after two steps as a killed worker would be
+    stopped = train_reward_model(train, [], tiny(max_steps=5), tmp_path / "b", progress=seen.append,
+                                 should_stop=lambda: len(seen) >= 2)
+    assert stopped["stopped"] is True
+    assert 0 < stopped["steps"] < 5
     resumed = train_reward_model(train, [], tiny(max_steps=5), tmp_path / "b")
-    assert resumed["start_step"] == 2
+    assert resumed["start_step"] == stopped["steps"]
     assert [loss for _, loss in resumed["loss_curve"]] == pytest.approx(
         [loss for _, loss in straight["loss_curve"]], rel=1e-4)
 
