@@ -1,4 +1,6 @@
-"""Monitoring API: start metric snapshots (ML engineers) and read them (ML engineers and auditors)."""
+"""Monitoring API: start metric snapshots (ML engineers) and read them (ML engineers and auditors); the
+promotion gate of generator versions (ML engineers evaluate and promote, only admins override a
+refusal, auditors read the decisions)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVALUATION_STEPS
+from generation.generator.selectors import generator_version_get
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.views import LIST_LIMIT
 from monitoring.models import MetricSnapshot
-from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.options import DEFAULT_GATE_CANDIDATES, DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.promotion import generator_version_promote, promotion_gate_start
 from monitoring.selectors import (
+    generator_lineage_chain,
     generator_version_by_ref,
+    promotion_decision_list,
     reward_model_by_name,
     snapshot_get,
     snapshot_list,
@@ -97,3 +103,121 @@ class SnapshotDetailApi(APIView):
     @extend_schema(responses={200: SnapshotSerializer})
     def get(self, request: Request, snapshot_id: int) -> Response:
         return Response(SnapshotSerializer(snapshot_get(snapshot_id=snapshot_id)).data)
+
+
+# --- The promotion gate ---------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="PromotionDecision")
+class PromotionDecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    candidate = serializers.CharField(source="candidate.name")
+    baseline = serializers.CharField(source="baseline.name", help_text="The version active at evaluation.")
+    judge = serializers.CharField(source="judge_name")
+    judge_dataset = serializers.CharField()
+    judge_fingerprint = serializers.CharField()
+    training_reward_model = serializers.CharField()
+    settings = serializers.JSONField(source="gate_settings",
+                                     help_text="people, subjects, candidates, seed, steps, guidance, "
+                                               "tolerances")
+    figures = serializers.JSONField(help_text="name -> {label, kind, baseline, candidate, difference, "
+                                              "interval (95% paired bootstrap), n, tolerance, verdict}")
+    per_person = serializers.JSONField(help_text="subject, seeds, both versions' image paths")
+    outcome = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
+    promoted = serializers.BooleanField()
+    promoted_at = serializers.DateTimeField(allow_null=True)
+    override_reason = serializers.CharField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    evaluated_by = serializers.CharField(source="evaluated_by.username", allow_null=True, default=None)
+    job = serializers.IntegerField(source="job_id", allow_null=True)
+    page = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_page(self, decision: Any) -> str:
+        return f"/monitoring/promotions/{decision.pk}/"
+
+
+@extend_schema_serializer(component_name="PromotionEvaluationJob")
+class EvaluationJobSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, job: Any) -> str:
+        return f"/api/jobs/{job.pk}/"
+
+
+class GeneratorEvaluationApi(APIView):
+    """Run the promotion gate on a candidate version: it and the active version on the same held-out
+    people with the same seeds, judged by a reward model the candidate was not trained against (a job;
+    its result names the stored decision)."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="PromotionEvaluationRequest")
+    class InputSerializer(serializers.Serializer):
+        judge = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                      help_text="Reward model name (required: no human-pairs judge yet).")
+        people = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                          help_text="Use at most N of the shared held-out people.")
+        seed = serializers.IntegerField(default=0, min_value=0)
+        candidates = serializers.IntegerField(default=DEFAULT_GATE_CANDIDATES, min_value=1,
+                                              max_value=MAX_CANDIDATES)
+        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
+
+    @extend_schema(request=InputSerializer, responses={202: EvaluationJobSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        candidate = generator_version_get(name=name)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        job = promotion_gate_start(candidate=candidate, judge=reward_model_by_name(values.pop("judge", None)),
+                                   started_by=request.user, **values)
+        return Response(EvaluationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GeneratorDecisionListApi(APIView):
+    """Every promotion-gate decision of a version, newest first, with its figures and reasons."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: PromotionDecisionSerializer(many=True)})
+    def get(self, request: Request, name: str) -> Response:
+        rows = promotion_decision_list(candidate=generator_version_get(name=name))[:LIST_LIMIT]
+        return Response(PromotionDecisionSerializer(rows, many=True).data)
+
+
+class GeneratorPromoteApi(APIView):
+    """Make a candidate the active generator when its latest gate decision against the current active
+    version passed; 409 with the reasons otherwise. An admin may override a refusal with a reason."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="PromotionRequest")
+    class InputSerializer(serializers.Serializer):
+        override_reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                                help_text="Admins only: promote a refused candidate anyway.")
+
+    @extend_schema(request=InputSerializer, responses={200: PromotionDecisionSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        candidate = generator_version_get(name=name)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = generator_version_promote(candidate=candidate, by=request.user,
+                                             override_reason=data.validated_data["override_reason"])
+        return Response(PromotionDecisionSerializer(decision).data)
+
+
+class GeneratorLineageApi(APIView):
+    """A version's whole chain, oldest ancestor first: for each version, the campaigns whose answers
+    became the preference dataset, the reward model, the adapter (method and settings) or plain
+    training, the version, its latest snapshots and the promotion decisions about it."""
+
+    permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
+
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    def get(self, request: Request, name: str) -> Response:
+        return Response(generator_lineage_chain(generator_version_get(name=name)))

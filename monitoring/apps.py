@@ -5,4 +5,5 @@ class MonitoringConfig(AppConfig):
     name = "monitoring"
 
     def ready(self) -> None:
-        from monitoring import services  # noqa: F401 - registers the metric_snapshot job kind
+        # register the metric_snapshot, promotion_gate and feedback_loop_datasets job kinds
+        from monitoring import feedback_loop, promotion, services  # noqa: F401

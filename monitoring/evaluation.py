@@ -33,11 +33,11 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from generation.faces.selectors import photo_crop
+from generation.faces.selectors import accepted_photos, photo_crop
 from generation.generator.options import DEFAULT_GUIDANCE, DEFAULT_STEPS, MAX_EVALUATION_STEPS
 from generation.generator.selectors import heldout_photos
 from generation.generator.services import casual_input, check_sampling, generator_load
-from generation.models import GeneratorVersion, SourcePhoto
+from generation.models import GeneratorVersion, SourcePhoto, Subject
 from hfplatform.errors import ApplicationError
 from hfplatform.ml import MetricValue, bootstrap_interval
 
@@ -84,9 +84,16 @@ class Evaluation:
 # --- Checks ---------------------------------------------------------------------------------------
 
 
-def evaluation_photos(*, version: GeneratorVersion, people: int | None = None) -> list[SourcePhoto]:
-    """The held-out photos an evaluation of ``version`` uses, or a 4xx when there are too few."""
-    photos = heldout_photos(version=version, limit=people)
+def evaluation_photos(*, version: GeneratorVersion, people: int | None = None,
+                      subjects: list[int] | None = None) -> list[SourcePhoto]:
+    """The held-out photos an evaluation of ``version`` uses, or a 4xx when there are too few.
+    ``subjects`` (ids) names the people instead of the version's own held-out list: the promotion
+    gate evaluates two versions on the people both kept out of training."""
+    if subjects is None:
+        photos = heldout_photos(version=version, limit=people)
+    else:
+        photos = accepted_photos(subjects=Subject.objects.filter(pk__in=subjects), size=version.image_size,
+                                 limit=people)
     if len(photos) < MIN_HELDOUT_PEOPLE:
         raise ApplicationError(
             f"An evaluation needs at least {MIN_HELDOUT_PEOPLE} held-out people with an accepted photo; "
@@ -265,11 +272,12 @@ def _reward_scores(reward_model: Any, photos: list[SourcePhoto], sets: list[list
 def heldout_evaluation(*, version: GeneratorVersion, people: int | None = None, candidates: int = 1,
                        steps: int = DEFAULT_STEPS, seed: int = 0, guidance: float = DEFAULT_GUIDANCE,
                        reward_model: Any = None, baselines: bool = False,
-                       progress: Progress | None = None) -> Evaluation:
-    """Evaluate ``version`` on (the first ``people`` of) its held-out people; see the module docs."""
+                       progress: Progress | None = None, subjects: list[int] | None = None) -> Evaluation:
+    """Evaluate ``version`` on (the first ``people`` of) its held-out people, or of ``subjects`` when
+    given; see the module docs."""
     say = progress or (lambda percent, message: None)
     check_evaluation(candidates=candidates, steps=steps, guidance=guidance)
-    photos = evaluation_photos(version=version, people=people)
+    photos = evaluation_photos(version=version, people=people, subjects=subjects)
     size = version.image_size
     say(0, f"{len(photos)} held-out people, {candidates} candidate(s) each, {size} px, {steps} steps, "
            f"guidance {guidance:g}")
@@ -322,3 +330,9 @@ def heldout_evaluation(*, version: GeneratorVersion, people: int | None = None, 
         settings={"people": len(photos), "candidates": candidates, "image_size": size, "steps": steps,
                   "seed": seed, "guidance": guidance, "seed_rule": "seed + subject id × 1000 + candidate",
                   "reward_model": reward_model.name if reward_model is not None else None})
+
+
+def evaluation_reward_scores(evaluation: Evaluation, reward_model: Any) -> list[float]:
+    """Scores of every image of ``evaluation`` by another reward model, in ``per_image`` order (the
+    promotion gate scores both versions' images with the candidate's training reward model too)."""
+    return _reward_scores(reward_model, evaluation.photos, evaluation.candidates)

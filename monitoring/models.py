@@ -50,3 +50,61 @@ class MetricSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot {self.pk} of {self.generator_version_id}"
+
+
+class GateOutcome(models.TextChoices):
+    PASSED = "passed", "Passed"
+    REFUSED = "refused", "Refused"
+
+
+#: The only fields a promotion may write on a stored decision (once): who promoted, when, and why.
+PROMOTION_FIELDS = frozenset({"promoted", "promoted_at", "decided_by", "override_reason"})
+
+
+class PromotionDecision(models.Model):
+    """One run of the promotion gate, append-only: a candidate generator against the version active
+    when it was evaluated (``baseline``), on the same held-out people with the same seeds, judged by
+    a reward model it was not trained against. ``figures`` holds every figure (baseline, candidate,
+    paired difference with its 95% paired-bootstrap interval, n people, tolerance, verdict);
+    ``per_person`` the images the comparison page shows. Only a promotion writes to it again, once."""
+
+    candidate = models.ForeignKey("generation.GeneratorVersion", on_delete=models.PROTECT,
+                                  related_name="promotion_decisions")
+    baseline = models.ForeignKey("generation.GeneratorVersion", on_delete=models.PROTECT, related_name="+",
+                                 help_text="The version active when the candidate was evaluated.")
+    judge = models.ForeignKey("reward.RewardModelVersion", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    judge_name = models.CharField(max_length=64)
+    judge_dataset = models.CharField(max_length=64, blank=True)
+    judge_fingerprint = models.CharField(max_length=64, blank=True)
+    training_reward_model = models.CharField(max_length=64, blank=True,
+                                             help_text="The reward model the candidate was trained against.")
+    gate_settings = models.JSONField(default=dict,
+                                     help_text="people, candidates, seed, steps, guidance, tolerances")
+    figures = models.JSONField(default=dict,
+                               help_text="name -> baseline, candidate, difference, interval, verdict")
+    per_person = models.JSONField(default=list, help_text="subject, seeds and both versions' image paths")
+    outcome = models.CharField(max_length=16, choices=GateOutcome.choices)
+    reasons = models.JSONField(default=list, help_text="why the gate refused (empty when it passed)")
+    notes = models.JSONField(default=list, blank=True)
+    promoted = models.BooleanField(default=False)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True, help_text="An admin's written reason to promote anyway.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who promoted (None: a command).")
+    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"gate {self.pk}: {self.candidate_id} vs {self.baseline_id} {self.outcome}"
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (update_fields is None or not set(update_fields) <= PROMOTION_FIELDS):
+            raise ValueError("Promotion decisions are append-only: only a promotion writes to one again.")
+        super().save(*args, **kwargs)

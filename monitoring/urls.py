@@ -10,4 +10,8 @@ urlpatterns = [
     path("snapshots/<int:snapshot_id>/export.<slug:fmt>", views.snapshot_export_page, name="snapshot-export"),
     path("compare/", views.compare_page, name="compare"),
     path("report/", views.report_page, name="report"),
+    path("lineage/<slug:name>/", views.lineage_page, name="lineage"),
+    path("promotions/<int:decision_id>/", views.promotion_detail_page, name="promotion"),
+    path("promotions/<int:decision_id>/people/<int:person>/<slug:image>.png", views.promotion_image_file,
+         name="promotion-image"),
 ]

@@ -1,5 +1,6 @@
-"""Monitoring pages: the dashboard (trends, fairness, alerts), snapshot detail, comparison, exports
-and the printable report. ML engineers and auditors read; only engineers start snapshots."""
+"""Monitoring pages: the dashboard (trends, fairness, alerts), snapshot detail, comparison, exports,
+the printable report and the promotion gate's comparison page. ML engineers and auditors read; only
+engineers start snapshots."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from generation.faces.views import private_file
 from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVALUATION_STEPS
+from generation.generator.selectors import generator_version_get
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.charts import Bar, interval_chart
@@ -21,11 +26,16 @@ from hfplatform.views import form_submit, found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
 from monitoring.models import MetricSnapshot
 from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.promotion import figures_in_order
 from monitoring.selectors import (
     METRICS,
+    generator_lineage_chain,
     latest_snapshots,
     metric_figure,
     metric_trend,
+    promotion_decision_get,
+    promotion_decision_list,
+    promotion_image_path,
     reward_model_by_name,
     snapshot_get,
     snapshot_list,
@@ -95,6 +105,7 @@ def _dashboard(request: HttpRequest, form: SnapshotForm | None = None) -> HttpRe
     return render(request, "monitoring/dashboard.html", {
         "trend": trend, "newest": newest, "fairness": fairness_charts(newest) if newest else [],
         "snapshots": [(s, snapshot_status(s)) for s in snapshot_list()[:50]],
+        "decisions": promotion_decision_list()[:20],
         "can_manage": has_role(request.user, ENGINEERS), "form": form or SnapshotForm()})
 
 
@@ -195,3 +206,42 @@ def _rules() -> dict[str, Any]:
     from monitoring.alerts import alert_rules
 
     return alert_rules()
+
+
+# --- The promotion gate ---------------------------------------------------------------------------
+
+
+@role_required(*READERS)
+def promotion_detail_page(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """A candidate beside the version active when it was evaluated, person by person (same seeds), the
+    gate's table with paired intervals, the decision, its reasons and any override."""
+    decision = found_or_404(promotion_decision_get, decision_id=decision_id)
+    def url(person: int, image: str) -> str:
+        return reverse("monitoring:promotion-image", args=[decision.pk, person, image])
+
+    people = [{**row, "input_url": url(index, "input"),
+               "pairs": [{"seed": seed, "baseline": url(index, f"baseline-{c}"),
+                          "candidate": url(index, f"candidate-{c}")}
+                         for c, seed in enumerate(row.get("seeds", [])[:len(row.get("candidate", []))])]}
+              for index, row in enumerate(decision.per_person or [])]
+    return render(request, "monitoring/promotion_detail.html", {
+        "decision": decision, "people": people, "figures": figures_in_order(decision.figures)})
+
+
+@role_required(*READERS)
+def promotion_image_file(request: HttpRequest, decision_id: int, person: int, image: str) -> HttpResponse:
+    """One image of a decision's comparison, role-checked (people's likenesses are personal data)."""
+    decision = found_or_404(promotion_decision_get, decision_id=decision_id)
+    path = found_or_404(promotion_image_path, decision=decision, person=person, image=image)
+    if not default_storage.exists(path):
+        raise Http404("This image is gone (its person was deleted).")
+    return private_file(path, content_type="image/png")
+
+
+@role_required(*READERS)
+def lineage_page(request: HttpRequest, name: str) -> HttpResponse:
+    """Where a version comes from, step by step: campaign answers → preference dataset → reward model
+    → adapter → version → snapshots → promotion decisions, for it and each ancestor."""
+    version = found_or_404(generator_version_get, name=name)
+    return render(request, "monitoring/lineage.html", {"version": version,
+                                                       "chain": generator_lineage_chain(version)})

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation.models import GenerationJob, GeneratorVersion, Subject
-from hfplatform.accounts.roles import ENGINEERS, HasRole
+from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole, has_role
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.views import LIST_LIMIT
 from review.models import (
@@ -27,6 +27,7 @@ from review.models import (
     CampaignStatus,
     Choice,
     ChoiceReason,
+    Pairing,
     TaskKind,
 )
 from review.options import (
@@ -40,6 +41,7 @@ from review.options import (
     PAIRS_PER_JOB,
     SCORES,
 )
+from review.quality import pair_signal
 from review.selectors import (
     assignment_view,
     campaign_get,
@@ -54,6 +56,7 @@ from review.services import (
     blind_submit,
     campaign_create,
     campaign_delete,
+    campaign_diversity_measure,
     campaign_update,
     comparison_submit,
     rating_submit,
@@ -72,6 +75,7 @@ class CampaignSerializer(serializers.Serializer):
     gold_rate = serializers.FloatField()
     lease_seconds = serializers.IntegerField()
     selection = serializers.JSONField()
+    pairing = serializers.ChoiceField(Pairing.values, help_text="How the pairwise items were drawn.")
     progress = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
@@ -105,8 +109,17 @@ class CampaignListApi(APIView):
         headshots = serializers.ListField(child=serializers.IntegerField(), required=False)
         pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
                                       required=False, help_text="Explicit pairs of headshot ids.")
-        pairs_per_job = serializers.IntegerField(default=DEFAULT_PAIRS_PER_JOB, min_value=PAIRS_PER_JOB[0],
-                                                 max_value=PAIRS_PER_JOB[-1])
+        pairs_per_job = serializers.IntegerField(
+            default=DEFAULT_PAIRS_PER_JOB, min_value=PAIRS_PER_JOB[0], max_value=PAIRS_PER_JOB[-1],
+            help_text="Pairs drawn per generation job (within_job) or per person (other pairings).")
+        pairing = serializers.ChoiceField(
+            Pairing.values, default=Pairing.WITHIN_JOB,
+            help_text="within_job: two candidates of one generation job (default); across_versions: one "
+                      "person's headshots from two generator versions; any: any two kept headshots of "
+                      "one person. Seeded by seed; never two different people.")
+        generator_versions = serializers.ListField(
+            child=serializers.CharField(), required=False, min_length=1,
+            help_text="Generator version names: headshots of any of them (e.g. for across_versions).")
         seed = serializers.IntegerField(default=0, min_value=0)
 
     @extend_schema(responses={200: CampaignSerializer(many=True)})
@@ -125,14 +138,60 @@ class CampaignListApi(APIView):
         values["generation_job"] = row_lookup(model=GenerationJob, value=values.get("generation_job"),
                                               label="generation job")
         values["subject"] = row_lookup(model=Subject, value=values.get("subject"), label="subject")
+        if "generator_versions" in values:
+            values["generator_versions"] = [
+                row_lookup(model=GeneratorVersion, value=name, label="generator versions", field="name")
+                for name in values["generator_versions"]]
         if "headshots" in values:
             values["headshot_ids"] = values.pop("headshots")
         campaign = campaign_create(created_by=request.user, **values)
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
+class DiversitySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.FloatField(allow_null=True, help_text="Mean LPIPS between the two sides of a pair.")
+    n = serializers.IntegerField(help_text="Pairwise items measured (gold left out).")
+    extractor = serializers.CharField(help_text="What measured it (LPIPS alex v0.1 and its weights).")
+    unavailable = serializers.CharField(allow_null=True)
+    interval = serializers.ListField(child=serializers.FloatField(allow_null=True), allow_null=True,
+                                     help_text="95% bootstrap interval over the pairs.")
+    measured_at = serializers.CharField(required=False, help_text="When it was measured (then cached).")
+
+
+class TieShareSerializer(serializers.Serializer):
+    ties = serializers.IntegerField(help_text="\"Can't tell\" answers.")
+    n = serializers.IntegerField(help_text="Regular pairwise answers (gold left out).")
+    share = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    level = serializers.FloatField()
+
+
+@extend_schema_serializer(component_name="CampaignSignal")
+class CampaignSignalSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    pairing = serializers.CharField()
+    diversity = DiversitySerializer(allow_null=True)
+    tie_share = TieShareSerializer()
+    thresholds = serializers.DictField(child=serializers.FloatField(),
+                                       help_text="diversity, tie_share and min_answers of the warnings.")
+    warnings = serializers.ListField(child=serializers.CharField(),
+                                     help_text="Sentences saying the pairs are too alike to teach.")
+    simulated = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="CampaignDetail")
+class CampaignDetailSerializer(CampaignSerializer):
+    signal = CampaignSignalSerializer(
+        allow_null=True, help_text="Readers only (null for reviewers): do the pairs carry signal? Candidate "
+                                   "diversity (mean LPIPS per pair, measured once and cached) and the share "
+                                   "of can't-tell answers, with warnings.")
+
+
 class CampaignDetailApi(APIView):
-    """One campaign with its progress; ml_engineers rename, close/reopen or delete it (no answers)."""
+    """One campaign with its progress; ml_engineers rename, close/reopen or delete it (no answers).
+    Readers also get its pair signal (candidate diversity and can't-tell share)."""
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "GET" else [HasRole(*ENGINEERS)()]
@@ -145,9 +204,14 @@ class CampaignDetailApi(APIView):
         lease_seconds = serializers.IntegerField(min_value=LEASE_SECONDS[0], max_value=LEASE_SECONDS[-1],
                                                  required=False)
 
-    @extend_schema(responses={200: CampaignSerializer})
+    @extend_schema(responses={200: CampaignDetailSerializer})
     def get(self, request: Request, campaign_id: int) -> Response:
-        return Response(CampaignSerializer(campaign_get(campaign_id=campaign_id, user=request.user)).data)
+        campaign = campaign_get(campaign_id=campaign_id, user=request.user)
+        campaign.signal = None
+        if has_role(request.user, READERS):
+            campaign_diversity_measure(campaign=campaign)
+            campaign.signal = pair_signal(campaign)
+        return Response(CampaignDetailSerializer(campaign).data)
 
     @extend_schema(request=UpdateSerializer, responses={200: CampaignSerializer})
     def patch(self, request: Request, campaign_id: int) -> Response:

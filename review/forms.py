@@ -6,7 +6,7 @@ from django import forms
 
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import GROUP_ROLES
-from review.models import TaskKind
+from review.models import Pairing, TaskKind
 from review.options import (
     DEFAULT_GOLD_RATE,
     DEFAULT_LEASE_SECONDS,
@@ -25,8 +25,13 @@ class CampaignForm(forms.Form):
                                            initial=[TaskKind.RATING])
     generator_version = forms.ModelChoiceField(GeneratorVersion.objects.all(), to_field_name="name",
                                                required=False, empty_label="any version")
+    generator_versions = forms.ModelMultipleChoiceField(
+        GeneratorVersion.objects.all(), to_field_name="name", required=False,
+        help_text="Headshots of any of these versions (e.g. to pair across versions).")
     generation_job = forms.IntegerField(required=False, min_value=1, help_text="Only this generation job.")
     subject = forms.IntegerField(required=False, min_value=1, help_text="Only this subject.")
+    pairing = forms.ChoiceField(choices=Pairing.choices, initial=Pairing.WITHIN_JOB,
+                                help_text="Which two headshots of one person a pairwise item shows.")
     overlap = forms.IntegerField(initial=DEFAULT_OVERLAP, min_value=OVERLAP[0], max_value=OVERLAP[-1],
                                  help_text="Distinct reviewers per item.")
     allowed_roles = forms.MultipleChoiceField(choices=[(r.value, r.value) for r in GROUP_ROLES],

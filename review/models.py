@@ -70,6 +70,14 @@ class BlindAnswer(models.TextChoices):
     STUDIO = "studio", "Studio photograph"
 
 
+class Pairing(models.TextChoices):
+    """Which two headshots a campaign's pairwise items put side by side (always one person's, kept ones)."""
+
+    WITHIN_JOB = "within_job", "Candidates of one generation job"
+    ACROSS_VERSIONS = "across_versions", "One person's headshots from two generator versions"
+    ANY = "any", "Any two headshots of one person (jobs, versions, guidance, samplers)"
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -82,6 +90,12 @@ class Campaign(models.Model):
     lease_seconds = models.PositiveIntegerField(default=DEFAULT_LEASE_SECONDS)
     selection = models.JSONField(default=dict, blank=True,
                                  help_text="How the headshots were chosen (version, job, subject).")
+    pairing = models.CharField(max_length=16, choices=Pairing.choices, default=Pairing.WITHIN_JOB,
+                               help_text="How pairwise items were drawn from the chosen headshots.")
+    pair_diversity = models.JSONField(
+        default=dict, blank=True,
+        help_text="Mean LPIPS between the two headshots of each pairwise item, measured once and cached "
+                  "(review.services.campaign_diversity_measure).")
     status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")

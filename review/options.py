@@ -14,3 +14,12 @@ DEFAULT_PAIRS_PER_JOB = 6
 DEFAULT_ROLES = tuple(role.value for role in RATER_ROLES)  # who may take a campaign unless told
 SCORES = range(1, 6)  # every 1–5 answer: the three rating scales and the blind test's confidence
 DEFAULT_PHOTOGRAPHER_WEIGHT = 2.0  # a photographer's answer against a reviewer's, unless set in settings
+# What a campaign's pairwise items must carry to teach a reward model or Diffusion-DPO (docs/review.md):
+# a warning shows when the reviewers cannot tell the pairs apart (can't-tell share at or above
+# TIE_SHARE_WARNING, once MIN_ANSWERS_FOR_TIE_WARNING pairwise answers are in) or when the pairs are
+# near-copies (mean LPIPS between a pair's headshots below PAIR_DIVERSITY_WARNING; LPIPS alex v0.1
+# at the stored size: 0 for identical images, 0.1 to 0.7 for a photo against a moderately degraded
+# copy of it; the candidates of one job with one seed range and no spread measured 0.021).
+TIE_SHARE_WARNING = 0.4
+MIN_ANSWERS_FOR_TIE_WARNING = 10
+PAIR_DIVERSITY_WARNING = 0.05

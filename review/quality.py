@@ -38,7 +38,12 @@ from review.agreement import (
     reliability_score,
 )
 from review.models import RATING_DIMENSIONS, BlindJudgement, Campaign, Comparison, Rating, TaskKind
-from review.options import DEFAULT_PHOTOGRAPHER_WEIGHT
+from review.options import (
+    DEFAULT_PHOTOGRAPHER_WEIGHT,
+    MIN_ANSWERS_FOR_TIE_WARNING,
+    PAIR_DIVERSITY_WARNING,
+    TIE_SHARE_WARNING,
+)
 
 MIN_COMMON = 3
 ROLES = tuple(role.value for role in RATER_ROLES)
@@ -303,4 +308,41 @@ def rating_means_by_role(campaign: Campaign, *, exclude_simulated: bool = False)
         "photographer_weight": photographer_weight(),
         "roles": {role: means(selected, [1.0] * len(selected)) for role, selected in by_role.items()},
         "weighted": means(rows, [role_weight(r["reviewer_role"]) for r in rows]),
+    }
+
+
+# --- Do the pairs carry signal? -------------------------------------------------------------------
+
+
+def pair_signal(campaign: Campaign, *, exclude_simulated: bool = False) -> dict[str, Any]:
+    """Whether the campaign's pairwise items can teach a reward model or Diffusion-DPO.
+
+    ``diversity``: the cached mean LPIPS between the two headshots of each pairwise item
+    (``campaign.pair_diversity``, measured by ``review.services.campaign_diversity_measure``; None
+    until measured). ``tie_share``: the share of "can't tell" answers among the regular pairwise
+    answers (gold left out) with its 95 % Wilson interval. ``warnings``: plain sentences when the pairs
+    are too alike to teach: diversity below ``PAIR_DIVERSITY_WARNING``, or a can't-tell share of at
+    least ``TIE_SHARE_WARNING`` once ``MIN_ANSWERS_FOR_TIE_WARNING`` answers are in."""
+    rows = [c for c in _comparisons(campaign, exclude_simulated) if not c["item__is_gold"]]
+    ties = detection_rate(sum(c["winner"] == "tie" for c in rows), len(rows)).as_dict()
+    share = {"ties": ties["correct"], "n": ties["n"], "share": ties["rate"], "low": ties["low"],
+             "high": ties["high"], "level": ties["level"]}
+    diversity = campaign.pair_diversity or None
+    if diversity is not None:
+        diversity = {k: v for k, v in diversity.items() if k != "pairs_key"}
+    warnings = []
+    if diversity and diversity.get("value") is not None and diversity["value"] < PAIR_DIVERSITY_WARNING:
+        warnings.append(
+            f"Pairs are too alike to teach: the two headshots of a pair are {diversity['value']:.3f} apart "
+            f"(mean LPIPS over {diversity['n']} pairs; below {PAIR_DIVERSITY_WARNING}). Spread the "
+            "candidates (a guidance range, DDIM eta) or pair across versions.")
+    if share["n"] >= MIN_ANSWERS_FOR_TIE_WARNING and share["share"] >= TIE_SHARE_WARNING:
+        warnings.append(
+            f"Pairs are too alike to teach: {share['share']:.0%} of {share['n']} pairwise answers are "
+            f"\"can't tell\" (at least {TIE_SHARE_WARNING:.0%}).")
+    return {
+        "campaign": campaign.pk, "pairing": campaign.pairing, "diversity": diversity, "tie_share": share,
+        "thresholds": {"diversity": PAIR_DIVERSITY_WARNING, "tie_share": TIE_SHARE_WARNING,
+                       "min_answers": MIN_ANSWERS_FOR_TIE_WARNING},
+        "warnings": warnings, "simulated": "excluded" if exclude_simulated else "included",
     }

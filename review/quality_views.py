@@ -29,9 +29,11 @@ from review.quality import (
     blind_detection,
     campaign_agreement,
     campaign_find,
+    pair_signal,
     rating_means_by_role,
     reviewer_quality,
 )
+from review.services import campaign_diversity_measure
 
 SIMULATED_PARAMETER = OpenApiParameter(
     "simulated", str, enum=["include", "exclude"], required=False,
@@ -95,12 +97,14 @@ def agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     blind = blind_detection(campaign, exclude_simulated=leave_out)
     blind_rows = [(label, blind[group] if key is None else blind[group][key])
                   for group, key, label in BLIND_ROWS]
+    campaign_diversity_measure(campaign=campaign)  # measured once, then cached on the campaign
     charts = {"alpha": _alpha_chart(agreement), "reliability": _reliability_chart(reviewers),
               "blind": _blind_chart(blind)}
     return render(request, "review/agreement.html", {
         "campaign": campaign, "agreement": agreement, "reviewers": reviewers, "blind_rows": blind_rows,
         "means": rating_means_by_role(campaign, exclude_simulated=leave_out), "export_kinds": EXPORT_KINDS,
         "exclude_simulated": leave_out, "kinds": KINDS,
+        "signal": pair_signal(campaign, exclude_simulated=leave_out),
         # charts.py escapes every text it writes into the SVG
         "charts": {name: mark_safe(svg) for name, svg in charts.items()},
     })

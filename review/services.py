@@ -12,15 +12,18 @@ unique constraint (item, reviewer) stops one reviewer from holding two slots of 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
@@ -41,6 +44,7 @@ from review.models import (
     Choice,
     ChoiceReason,
     Comparison,
+    Pairing,
     Rating,
     ReviewItem,
     TaskKind,
@@ -58,6 +62,12 @@ from review.options import (
 )
 
 MAX_CLAIM_TRIES = 8
+NO_PAIRS = {
+    Pairing.WITHIN_JOB: "Pairwise needs at least two headshots of one subject from one job.",
+    Pairing.ACROSS_VERSIONS: "Pairing across versions needs headshots of one subject from at least two "
+                             "generator versions (choose several versions, a subject or headshot ids).",
+    Pairing.ANY: "Pairwise needs at least two headshots of one subject.",
+}
 LEASE_MESSAGE = "The lease must be between 30 seconds and one day."
 
 
@@ -100,7 +110,8 @@ def _validate_campaign(*, task_kinds: Sequence[str], overlap: int, allowed_roles
 
 
 def _pairs(headshots: list[Headshot], explicit: Sequence[Sequence[int]] | None, rng: random.Random,
-           pairs_per_job: int) -> list[tuple[Headshot, Headshot]]:
+           pairs_per_job: int, pairing: str = Pairing.WITHIN_JOB) -> list[tuple[Headshot, Headshot]]:
+    """The pairwise items: ``explicit`` pairs as given, else drawn by ``pairing`` (:func:`pair_draw`)."""
     if explicit is not None:
         by_id = {h.pk: h for h in Headshot.objects.filter(pk__in={i for p in explicit for i in p})}
         pairs = []
@@ -115,14 +126,62 @@ def _pairs(headshots: list[Headshot], explicit: Sequence[Sequence[int]] | None, 
                     "headshots of the same subject.", code="pair_different_subjects")
             pairs.append((a, b))
         return pairs
-    pairs = []
-    by_job = itertools.groupby(sorted(headshots, key=lambda h: (h.generation_job_id, h.pk)),
-                               key=lambda h: h.generation_job_id)
-    for _, group in by_job:
-        combos = list(itertools.combinations(list(group), 2))
+    return pair_draw(headshots, pairing=pairing, rng=rng, per_group=pairs_per_job)
+
+
+def pair_draw(headshots: Sequence[Headshot], *, pairing: str, rng: random.Random,
+              per_group: int) -> list[tuple[Headshot, Headshot]]:
+    """Pairs of ``headshots`` for pairwise items, never of two different people, seeded by ``rng``:
+
+    * ``within_job``: two candidates of one generation job, at most ``per_group`` pairs per job;
+    * ``across_versions``: one person's headshots from two different generator versions, at most
+      ``per_group`` pairs per person, taken round-robin over the person's version pairs (so a third
+      version is not crowded out by the two with the most headshots);
+    * ``any``: any two headshots of one person (other jobs, versions, guidance, samplers), at most
+      ``per_group`` per person, pairs that differ in more of version / job / guidance / sampler / eta
+      first.
+
+    The caller passes kept headshots only (``campaign_create`` filters ``kept=True``)."""
+    ordered = sorted(headshots, key=lambda h: h.pk)
+    if pairing == Pairing.WITHIN_JOB:
+        key = "generation_job_id"
+    elif pairing in (Pairing.ACROSS_VERSIONS, Pairing.ANY):
+        key = "subject_id"
+    else:
+        raise ApplicationError(f"pairing must be one of: {', '.join(Pairing.values)}.", code="invalid",
+                               extra={"fields": {"pairing": ["Unknown pairing."]}})
+    groups: dict[int, list[Headshot]] = defaultdict(list)
+    for head in ordered:
+        groups[getattr(head, key)].append(head)
+    pairs: list[tuple[Headshot, Headshot]] = []
+    for _, group in sorted(groups.items()):
+        combos = [(a, b) for a, b in itertools.combinations(group, 2) if a.subject_id == b.subject_id]
         rng.shuffle(combos)
-        pairs += combos[:pairs_per_job]
+        if pairing == Pairing.ACROSS_VERSIONS:
+            combos = _round_robin(
+                [(a, b) for a, b in combos if a.generator_version_id != b.generator_version_id],
+                key=lambda p: tuple(sorted((p[0].generator_version_id, p[1].generator_version_id))))
+        elif pairing == Pairing.ANY:
+            combos.sort(key=lambda p: -_differences(*p))  # stable: the shuffle breaks ties
+        pairs += combos[:per_group]
     return pairs
+
+
+def _differences(a: Headshot, b: Headshot) -> int:
+    """How many of the settings that make two headshots differ do differ."""
+    fields = ("generator_version_id", "generation_job_id", "guidance", "sampler", "eta")
+    return sum(getattr(a, f) != getattr(b, f) for f in fields)
+
+
+def _round_robin(pairs: list[tuple[Headshot, Headshot]], key: Any) -> list[tuple[Headshot, Headshot]]:
+    """``pairs`` interleaved by ``key`` (one of each key in turn, in order of first appearance)."""
+    buckets: dict[Any, list[tuple[Headshot, Headshot]]] = {}
+    for pair in pairs:
+        buckets.setdefault(key(pair), []).append(pair)
+    out: list[tuple[Headshot, Headshot]] = []
+    for layer in itertools.zip_longest(*buckets.values()):
+        out += [pair for pair in layer if pair is not None]
+    return out
 
 
 def _portraits(exclude_subjects: Iterable[int], count: int, rng: random.Random,
@@ -143,13 +202,20 @@ def campaign_create(
     lease_seconds: int = DEFAULT_LEASE_SECONDS, generator_version: Any = None, generation_job: Any = None,
     subject: Any = None, headshot_ids: Sequence[int] | None = None,
     pairs: Sequence[Sequence[int]] | None = None, pairs_per_job: int = DEFAULT_PAIRS_PER_JOB,
-    description: str = "", seed: int = 0,
+    description: str = "", seed: int = 0, pairing: str = Pairing.WITHIN_JOB,
+    generator_versions: Sequence[Any] | None = None,
 ) -> Campaign:
-    """Create a campaign over the headshots chosen by version / generation job / subject / ids
-    (all given filters apply), with its items, gold items and slots."""
+    """Create a campaign over the headshots chosen by version / versions / generation job / subject /
+    ids (all given filters apply), with its items, gold items and slots. Pairwise items are drawn by
+    ``pairing`` (:func:`pair_draw`; ``pairs_per_job`` caps the pairs per job for ``within_job``, per
+    person otherwise), unless ``pairs`` names them."""
     task_kinds = list(dict.fromkeys(task_kinds))
     errors = _validate_campaign(task_kinds=task_kinds, overlap=overlap, allowed_roles=allowed_roles,
                                 gold_rate=gold_rate, lease_seconds=lease_seconds)
+    if pairing not in Pairing.values:
+        errors["pairing"] = [f"Choose one of: {', '.join(Pairing.values)}."]
+    elif pairs is not None and pairing != Pairing.WITHIN_JOB:
+        errors["pairing"] = ["Explicit pairs are used as given: leave pairing at within_job."]
     if not name.strip():
         errors["name"] = ["Give the campaign a name."]
     if errors:
@@ -160,6 +226,9 @@ def campaign_create(
     if generator_version is not None:
         headshots = headshots.filter(generator_version=generator_version)
         selection["generator_version"] = generator_version.name
+    if generator_versions:
+        headshots = headshots.filter(generator_version__in=list(generator_versions))
+        selection["generator_versions"] = sorted(v.name for v in generator_versions)
     if generation_job is not None:
         headshots = headshots.filter(generation_job=generation_job)
         selection["generation_job"] = generation_job.pk
@@ -184,7 +253,7 @@ def campaign_create(
     campaign = Campaign.objects.create(
         name=name.strip(), description=description, task_kinds=task_kinds, overlap=overlap,
         allowed_roles=list(allowed_roles), gold_rate=gold_rate, lease_seconds=lease_seconds,
-        selection=selection, created_by=created_by)
+        selection=selection, pairing=pairing, created_by=created_by)
     items: list[ReviewItem] = []
 
     def item(kind: str, head: Headshot | None, **fields: Any) -> ReviewItem:
@@ -196,10 +265,9 @@ def campaign_create(
         items += [item(TaskKind.RATING, h) for h in headshots]
     pair_list: list[tuple[Headshot, Headshot]] = []
     if TaskKind.PAIRWISE in task_kinds:
-        pair_list = _pairs(headshots, pairs, rng, pairs_per_job)
+        pair_list = _pairs(headshots, pairs, rng, pairs_per_job, pairing)
         if not pair_list:
-            raise ApplicationError("Pairwise needs at least two headshots of one subject from one job.",
-                                   code="no_pairs")
+            raise ApplicationError(NO_PAIRS[pairing], code="no_pairs")
         items += [item(TaskKind.PAIRWISE, a, headshot_b=b) for a, b in pair_list]
     if TaskKind.BLIND in task_kinds:
         generated = headshots or [h for pair in pair_list for h in pair]
@@ -587,5 +655,54 @@ def blind_submit(*, reviewer: Any, assignment_id: int, answer: str, confidence: 
                          correct=(answer == BlindAnswer.AI) == generated)
 
 
+# --- Pair diversity -------------------------------------------------------------------------------
+
+PAIR_DIVERSITY = "pair_diversity"
+
+
+def _pair_key(items: Sequence[ReviewItem]) -> str:
+    """Which pairs a cached figure was measured on (changes when a pairwise item goes away)."""
+    text = ",".join(f"{i.pk}:{i.headshot_id}:{i.headshot_b_id}" for i in items)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def campaign_diversity_measure(*, campaign: Campaign, metric: Any = None,
+                               force: bool = False) -> dict[str, Any]:
+    """The mean LPIPS between the two headshots of each regular pairwise item of ``campaign`` (0 = the
+    two are identical; higher = easier to tell apart), with its n (pairs), extractor and a 95 %
+    bootstrap interval over the pairs, measured once and cached on ``campaign.pair_diversity``.
+
+    Lazy: the first read of the campaign's report measures it; later reads get the cached figure until
+    the pairwise items change (a deleted headshot takes its items along) or ``force``. ``metric`` is an
+    ``hfplatform.ml.lpips.LpipsMetric`` (default: one on ``settings.TORCH_HOME``, as monitoring uses);
+    without its weights the figure says "unavailable: <reason>" and nothing is cached. Images are
+    compared at the first headshot's stored size (the second is resized to it when they differ)."""
+    from hfplatform.ml import LpipsMetric, MetricValue, WeightsUnavailable, bootstrap_interval
+
+    items = list(ReviewItem.objects.filter(campaign=campaign, kind=TaskKind.PAIRWISE, is_gold=False)
+                 .select_related("headshot", "headshot_b").order_by("pk"))
+    key = _pair_key(items)
+    cached = campaign.pair_diversity or {}
+    if cached.get("pairs_key") == key and not force:
+        return cached
+    if not items:
+        return MetricValue.missing(PAIR_DIVERSITY, "the campaign has no pairwise items").to_json()
+    if metric is None:
+        try:
+            metric = LpipsMetric(Path(settings.TORCH_HOME))
+        except WeightsUnavailable as exc:
+            return MetricValue.missing(PAIR_DIVERSITY, str(exc), len(items)).to_json()
+    firsts = [stored_rgb(i.headshot.image.name) for i in items]
+    seconds = [stored_rgb(i.headshot_b.image.name) for i in items]
+    distances = np.asarray(metric.lpips_images(firsts, seconds), dtype=np.float64)
+    figure = MetricValue(name=PAIR_DIVERSITY, value=float(distances.mean()), n=len(items),
+                         extractor=metric.name, interval=bootstrap_interval(distances, seed=campaign.pk))
+    stored = {**figure.to_json(), "pairs_key": key, "measured_at": timezone.now().isoformat()}
+    Campaign.objects.filter(pk=campaign.pk).update(pair_diversity=stored)
+    campaign.pair_diversity = stored
+    return stored
+
+
 __all__ = ["RATING_DIMENSIONS", "assignment_next", "blind_submit", "campaign_create", "campaign_delete",
-           "campaign_update", "comparison_submit", "gold_count", "rating_submit", "shown_pair"]
+           "campaign_diversity_measure", "campaign_update", "comparison_submit", "gold_count", "pair_draw",
+           "rating_submit", "shown_pair"]

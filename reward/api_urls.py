@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reward import apis
+from reward import apis, finetuning_apis
 
 urlpatterns = [
     path("reward/datasets/", apis.PreferenceDatasetListApi.as_view(), name="reward-datasets"),
@@ -15,4 +15,8 @@ urlpatterns = [
          name="reward-activate"),
     path("reward/models/<slug:name>/scores/", apis.RewardModelScoresApi.as_view(), name="reward-scores"),
     path("reward/models/<slug:name>/compare/", apis.RewardModelCompareApi.as_view(), name="reward-compare"),
+    path("generator/finetunes/", finetuning_apis.GeneratorFineTuningListApi.as_view(),
+         name="generator-finetunes"),
+    path("generator/finetunes/<int:finetuning_id>/", finetuning_apis.GeneratorFineTuningDetailApi.as_view(),
+         name="generator-finetune"),
 ]

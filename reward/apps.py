@@ -7,6 +7,8 @@ class RewardConfig(AppConfig):
 
     def ready(self) -> None:
         from generation.generator.ranking import register_candidate_ranker
-        from reward import scoring, services  # noqa: F401 - services registers the reward_training job kind
+
+        # services and finetuning register the reward_training and generator_finetune job kinds
+        from reward import finetuning, scoring, services  # noqa: F401
 
         register_candidate_ranker(scoring.RewardModelRanker())

@@ -5,7 +5,9 @@ A :class:`PreferenceDataset` is a frozen snapshot: its :class:`PreferencePair` r
 :class:`RewardModelVersion` is one training of a reward model on one dataset and dimension, with
 its files, evaluation figures and status; exactly one version is active at a time. Each
 activation is recorded, append-only, as a :class:`RewardModelActivation` (who, when, which version
-became active and which one it retired).
+became active and which one it retired). A :class:`GeneratorFineTuning` is one LoRA fine-tune of a
+generator version from this feedback (Diffusion-DPO on pairs, RAFT on reward-ranked samples) and
+the candidate version it registered.
 """
 
 from __future__ import annotations
@@ -132,3 +134,47 @@ class RewardModelActivation(models.Model):
         if self.pk is not None:
             raise ValueError("Reward model activations are append-only: record a new one.")
         super().save(*args, **kwargs)
+
+
+class FineTuneMethod(models.TextChoices):
+    DPO = "dpo", "Diffusion-DPO on preference pairs"
+    RAFT = "raft", "RAFT on samples ranked by a reward model"
+
+
+class GeneratorFineTuning(models.Model):
+    """One LoRA fine-tune of ``parent``: what it learnt from (a preference dataset and/or a reward
+    model, with their fingerprints as they were), every setting (defaults included), its job, and
+    the candidate version it registered (``child``, set only when the job succeeded). Its status is
+    its job's."""
+
+    name = models.SlugField(max_length=64, unique=True, help_text="The name of the version it registers.")
+    parent = models.ForeignKey("generation.GeneratorVersion", on_delete=models.PROTECT,
+                               related_name="finetunings")
+    method = models.CharField(max_length=8, choices=FineTuneMethod.choices)
+    dataset = models.ForeignKey(PreferenceDataset, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="finetunings",
+                                help_text="DPO: the pairs it learns from; RAFT: the reward model's dataset.")
+    reward_model = models.ForeignKey(RewardModelVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="finetunings",
+                                     help_text="RAFT: the model that ranks the samples.")
+    config = models.JSONField(default=dict, blank=True,
+                              help_text="dimension, lora and method hyper-parameters, defaults included")
+    fingerprints = models.JSONField(
+        default=dict, blank=True, help_text="The parent, dataset and reward model as they were at the start.")
+    child = models.OneToOneField("generation.GeneratorVersion", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="finetuning")
+    adapter_dir = models.CharField(max_length=500, blank=True)
+    job = models.OneToOneField("jobs.Job", on_delete=models.PROTECT, related_name="finetuning")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.method} from {self.parent_id})"
+
+    @property
+    def status(self) -> str:
+        return self.job.status

@@ -34,6 +34,7 @@ from review.models import RATING_DIMENSIONS, Campaign, ChoiceReason, Comparison,
 from review.quality import reviewer_reliabilities, role_weight
 from reward.models import (
     Dimension,
+    GeneratorFineTuning,
     PairSource,
     PreferenceDataset,
     PreferencePair,
@@ -175,3 +176,25 @@ def reward_model_activations(version: RewardModelVersion) -> QuerySet[RewardMode
     """The activations that made ``version`` active or retired it, newest first."""
     return (RewardModelActivation.objects.filter(Q(activated=version) | Q(retired=version))
             .select_related("activated", "retired", "activated_by").order_by("-created_at", "-id"))
+
+
+def generator_finetuning_list() -> QuerySet[GeneratorFineTuning]:
+    """Fine-tunings, newest first, with what they came from, their job and child version."""
+    return GeneratorFineTuning.objects.select_related(
+        "parent__parent", "dataset", "reward_model", "child", "job", "started_by")
+
+
+def generator_finetuning_get(*, finetuning_id: int) -> GeneratorFineTuning:
+    found = generator_finetuning_list().filter(pk=finetuning_id).first()
+    if found is None:
+        raise NotFound(f"There is no generator fine-tuning {finetuning_id}.")
+    return found
+
+
+def generator_lineage(version: Any, limit: int = 20) -> list[str]:
+    """``version``'s name and its ancestors' (parent first), oldest last."""
+    names: list[str] = []
+    while version is not None and len(names) < limit:
+        names.append(version.name)
+        version = version.parent
+    return names

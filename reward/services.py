@@ -64,9 +64,12 @@ def _fingerprint(pairs: list[dict]) -> str:
 def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by: Any,
                               margin: float | None = None, keep_ties: bool | None = None,
                               test_share: float = DEFAULT_TEST_SHARE, seed: int = 0,
-                              include_simulated: bool = True) -> PreferenceDataset:
+                              include_simulated: bool = True,
+                              subjects: list[int] | None = None) -> PreferenceDataset:
     """Snapshot the campaigns' preference pairs with a split held out by subject.
-    ``include_simulated`` False leaves simulated reviewers' answers out; the options record it."""
+    ``include_simulated`` False leaves simulated reviewers' answers out; ``subjects`` keeps only the
+    pairs of those people (e.g. two datasets of one campaign on disjoint people); the options record
+    both."""
     name = slugify(name)
     if not name:
         raise ApplicationError("Give the dataset a name.", code="invalid",
@@ -81,11 +84,18 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
         raise ApplicationError(f"Unknown campaign(s): {missing}." if missing
                                else "Choose one or more campaigns.",
                                code="invalid", extra={"fields": {"campaigns": ["Unknown or missing."]}})
+    if subjects is not None and (not subjects or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in subjects)):
+        raise ApplicationError("subjects must be a non-empty list of subject ids (or left out for everyone).",
+                               code="invalid", extra={"fields": {"subjects": ["A non-empty list of ids."]}})
     pairs = preference_pairs(campaigns=campaigns, margin=margin, keep_ties=keep_ties,
                              include_simulated=include_simulated)
+    if subjects is not None:
+        people = set(subjects)
+        pairs = [p for p in pairs if p["subject"] in people]
     if not pairs:
-        raise ApplicationError("These campaigns have no answers that make a preference pair yet.",
-                               code="no_pairs")
+        raise ApplicationError("These campaigns have no answers that make a preference pair yet"
+                               + (" for these people." if subjects is not None else "."), code="no_pairs")
     held_out = _split({p["subject"] for p in pairs}, test_share, seed)
     groups = dict(Headshot.objects.filter(pk__in={p["chosen"] for p in pairs})
                   .values_list("pk", "source_photo__skin_tone_measured"))
@@ -94,7 +104,8 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     options = {"margin": margin if margin is not None else settings.REWARD_RATING_MARGIN,
                "keep_ties": keep_ties if keep_ties is not None else settings.REWARD_KEEP_TIES,
                "test_share": test_share, "seed": seed,
-               "photographer_weight": photographer_weight(), "include_simulated": include_simulated}
+               "photographer_weight": photographer_weight(), "include_simulated": include_simulated,
+               "subjects": sorted(set(subjects)) if subjects is not None else None}
     counts = {
         "pairs": len(pairs), "ties": sum(p["tie"] for p in pairs),
         "by_source": dict(Counter(p["source"] for p in pairs)),
@@ -152,14 +163,9 @@ def training_pairs(dataset: PreferenceDataset, dimension: str) -> TrainingPairs:
     return TrainingPairs(train, validation, test, sorted(validation_people))
 
 
-def reward_training_start(*, dataset: PreferenceDataset, dimension: str, started_by: Any,
-                          name: str | None = None, enqueue: bool = True, **hyper: Any) -> RewardModelVersion:
-    """Validate a training request and enqueue the job; the version row says ``training`` until done
-    and records the whole training configuration, defaults included."""
-    if dimension not in Dimension.values:
-        raise ApplicationError(f"Unknown dimension {dimension!r}; choose one of: "
-                               f"{', '.join(Dimension.values)}.",
-                               code="invalid", extra={"fields": {"dimension": ["Unknown dimension."]}})
+def reward_hyper_check(hyper: dict[str, Any]) -> None:
+    """A 400 naming the first training hyper-parameter that is unknown or out of range
+    (``reward.options.HYPER``)."""
     for key, value in hyper.items():
         allowed = HYPER.get(key)
         if allowed is None:
@@ -171,6 +177,17 @@ def reward_training_start(*, dataset: PreferenceDataset, dimension: str, started
         elif not allowed[0] <= value <= allowed[1]:
             raise ApplicationError(f"{key} must be between {allowed[0]} and {allowed[1]}.", code="invalid",
                                    extra={"fields": {key: ["Out of range."]}})
+
+
+def reward_training_start(*, dataset: PreferenceDataset, dimension: str, started_by: Any,
+                          name: str | None = None, enqueue: bool = True, **hyper: Any) -> RewardModelVersion:
+    """Validate a training request and enqueue the job; the version row says ``training`` until done
+    and records the whole training configuration, defaults included."""
+    if dimension not in Dimension.values:
+        raise ApplicationError(f"Unknown dimension {dimension!r}; choose one of: "
+                               f"{', '.join(Dimension.values)}.",
+                               code="invalid", extra={"fields": {"dimension": ["Unknown dimension."]}})
+    reward_hyper_check(hyper)
     split = training_pairs(dataset, dimension)
     size = Headshot.objects.get(pk=split.train[0].chosen_id).generator_version.image_size
     config = asdict(RewardTrainConfig(image_size=size, **hyper))

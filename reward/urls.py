@@ -9,4 +9,5 @@ urlpatterns = [
     path("trainings/", views.training_start_page, name="training-start"),
     path("models/<slug:name>/", views.model_detail_page, name="model"),
     path("models/<slug:name>/activate/", views.model_activate_page, name="model-activate"),
+    path("finetunes/", views.finetunings_page, name="finetunings"),
 ]

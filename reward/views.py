@@ -15,6 +15,7 @@ from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from reward.forms import PreferenceDatasetForm, RewardTrainingForm
 from reward.models import PreferenceDataset, RewardModelVersion
 from reward.selectors import (
+    generator_finetuning_list,
     preference_dataset_list,
     reward_model_activations,
     reward_model_get,
@@ -88,3 +89,26 @@ def model_activate_page(request: HttpRequest, name: str) -> HttpResponse:
     else:
         messages.success(request, f"{version.name} is the active reward model.")
     return redirect("reward:home")
+
+
+def _sparkline(curve: list, width: int = 160, height: int = 36) -> str:
+    """SVG polyline points of a ``[[step, value], ...]`` curve scaled into width × height."""
+    if len(curve) < 2:
+        return ""
+    steps, values = [p[0] for p in curve], [p[1] for p in curve]
+    x0, x1, y0, y1 = min(steps), max(steps), min(values), max(values)
+    return " ".join(f"{(s - x0) / ((x1 - x0) or 1) * width:.1f},"
+                    f"{height - (v - y0) / ((y1 - y0) or 1) * height:.1f}" for s, v in curve)
+
+
+@role_required(*READERS)
+def finetunings_page(request: HttpRequest) -> HttpResponse:
+    """Generator fine-tunings with their job's progress and loss curve (the job page draws it live)."""
+    rows = []
+    for ft in generator_finetuning_list()[:LIST_LIMIT]:
+        loss = ft.job.result.get("loss_curve") or []
+        rows.append({"ft": ft, "loss": loss, "points": _sparkline(loss),
+                     "evals": ft.job.result.get("eval_curve") or [],
+                     "rewards": ft.job.result.get("reward_curve") or []})
+    return render(request, "reward/finetunings.html", {"rows": rows})
+

@@ -14,15 +14,18 @@ from generation.faces.selectors import subject_get
 from generation.generator.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CANDIDATES,
+    DEFAULT_ETA,
     DEFAULT_GUIDANCE,
     DEFAULT_IMAGE_SIZE,
     DEFAULT_STEPS,
     MAX_BATCH_SIZE,
     MAX_CANDIDATES,
+    MAX_ETA,
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
     MAX_TRAINING_STEPS,
+    MIN_ETA,
     MIN_GUIDANCE,
     MIN_TRAINING_MINUTES,
 )
@@ -50,8 +53,9 @@ class HeadshotSerializer(serializers.Serializer):
     candidate_index = serializers.IntegerField()
     seed = serializers.IntegerField()
     steps = serializers.IntegerField()
-    guidance = serializers.FloatField()
+    guidance = serializers.FloatField(help_text="The guidance this candidate was sampled with.")
     sampler = serializers.CharField()
+    eta = serializers.FloatField(help_text="The DDIM eta it was sampled with (0: deterministic).")
     reward_score = serializers.FloatField(allow_null=True)
     reward_rank = serializers.IntegerField(allow_null=True)
     kept = serializers.BooleanField()
@@ -88,7 +92,10 @@ class GenerationJobSerializer(serializers.Serializer):
     seed = serializers.IntegerField()
     steps = serializers.IntegerField()
     guidance = serializers.FloatField()
+    guidance_max = serializers.FloatField(allow_null=True,
+                                          help_text="Candidates spread evenly from guidance to guidance_max.")
     sampler = serializers.CharField()
+    eta = serializers.FloatField()
     keep = serializers.IntegerField(allow_null=True)
     reward_model = serializers.CharField(source="ranked_by", allow_null=True, default=None)
     job = serializers.IntegerField(source="job_id")
@@ -126,7 +133,14 @@ class GenerationJobListApi(APIView):
         steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_STEPS)
         guidance = serializers.FloatField(default=DEFAULT_GUIDANCE, min_value=MIN_GUIDANCE,
                                           max_value=MAX_GUIDANCE)
+        guidance_max = serializers.FloatField(
+            required=False, allow_null=True, min_value=MIN_GUIDANCE, max_value=MAX_GUIDANCE,
+            help_text="Spread the candidates' guidance evenly from guidance (the first) to guidance_max "
+                      "(the last); at least guidance. Each headshot records its own.")
         sampler = serializers.ChoiceField(SAMPLERS, default=SAMPLERS[0])
+        eta = serializers.FloatField(
+            default=DEFAULT_ETA, min_value=MIN_ETA, max_value=MAX_ETA,
+            help_text="Stochastic DDIM: 0 deterministic (default), up to 1 (DDPM's variance); ddim only.")
         keep = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
                                         help_text="Best-of-n: keep the top k by the active reward model.")
         version = serializers.CharField(required=False, help_text="Generator name; default: active")

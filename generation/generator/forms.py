@@ -6,14 +6,17 @@ from django import forms
 from generation.generator.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CANDIDATES,
+    DEFAULT_ETA,
     DEFAULT_GUIDANCE,
     DEFAULT_STEPS,
     MAX_BATCH_SIZE,
     MAX_CANDIDATES,
+    MAX_ETA,
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
     MAX_TRAINING_STEPS,
+    MIN_ETA,
     MIN_GUIDANCE,
     MIN_TRAINING_MINUTES,
 )
@@ -29,9 +32,17 @@ class GenerationForm(forms.Form):
     steps = forms.IntegerField(min_value=1, max_value=MAX_STEPS, initial=DEFAULT_STEPS, label="Sampler steps")
     guidance = forms.FloatField(min_value=MIN_GUIDANCE, max_value=MAX_GUIDANCE, initial=DEFAULT_GUIDANCE,
                                 label="Guidance (1 = likeness, higher = more studio style)")
+    guidance_max = forms.FloatField(min_value=MIN_GUIDANCE, max_value=MAX_GUIDANCE, required=False,
+                                    label="Spread guidance up to (empty: every candidate at guidance)")
     sampler = forms.ChoiceField(choices=[(s, SAMPLER_LABELS[s]) for s in SAMPLERS], initial=SAMPLERS[0])
+    eta = forms.FloatField(min_value=MIN_ETA, max_value=MAX_ETA, required=False, initial=DEFAULT_ETA,
+                           label="DDIM eta (0 = deterministic, up to 1 = more varied; DDIM only)")
     keep = forms.IntegerField(min_value=1, max_value=MAX_CANDIDATES, required=False,
                               label="Keep the best k (empty: keep all; needs an active reward model)")
+
+    def clean_eta(self) -> float:
+        eta = self.cleaned_data.get("eta")
+        return DEFAULT_ETA if eta is None else eta
 
 
 class GeneratorTrainingForm(forms.Form):

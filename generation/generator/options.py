@@ -9,6 +9,11 @@ MAX_EVALUATION_STEPS = 1000  # sampler steps of a held-out evaluation (report, s
 DEFAULT_STEPS = 25
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 10.0  # classifier-free guidance (1 = plain conditional)
 DEFAULT_GUIDANCE = 1.0
+# Spreading a job's candidates: guidance from `guidance` to `guidance_max` (evenly over the
+# candidates) and stochastic DDIM with `eta` (0 = deterministic DDIM, 1 = DDPM's variance).
+MIN_ETA, MAX_ETA = 0.0, 1.0
+DEFAULT_ETA = 0.0
+ETA_SAMPLERS = ("ddim",)  # the samplers that take eta
 MAX_SEED = 2**62
 MAX_TRAINING_STEPS = 1_000_000
 MAX_BATCH_SIZE = 512

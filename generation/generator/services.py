@@ -22,11 +22,15 @@ from django.db import transaction
 from generation.faces.selectors import accepted_photo, accepted_photos, photo_crop
 from generation.generator.options import (
     DEFAULT_CANDIDATES,
+    DEFAULT_ETA,
     DEFAULT_GUIDANCE,
     DEFAULT_STEPS,
+    ETA_SAMPLERS,
     MAX_CANDIDATES,
+    MAX_ETA,
     MAX_GUIDANCE,
     MAX_STEPS,
+    MIN_ETA,
     MIN_GUIDANCE,
 )
 from generation.generator.ranking import candidate_ranker
@@ -88,6 +92,33 @@ def check_sampling(*, candidates: int, steps: int, guidance: float, max_steps: i
     if not MIN_GUIDANCE <= guidance <= MAX_GUIDANCE:
         raise ApplicationError(f"guidance must be between {MIN_GUIDANCE:g} and {MAX_GUIDANCE:g}.",
                                code="invalid_guidance")
+
+
+def check_spread(*, guidance: float, guidance_max: float | None, eta: float, sampler: str) -> None:
+    """How a request may spread its candidates: ``guidance_max`` (None: no spread) within the guidance
+    bounds and not below ``guidance``; ``eta`` from 0 to 1, above 0 only with a sampler that takes it."""
+    if guidance_max is not None:
+        if not MIN_GUIDANCE <= guidance_max <= MAX_GUIDANCE:
+            raise ApplicationError(f"guidance_max must be between {MIN_GUIDANCE:g} and {MAX_GUIDANCE:g}.",
+                                   code="invalid_guidance_max")
+        if guidance_max < guidance:
+            raise ApplicationError(f"guidance_max ({guidance_max:g}) must not be below guidance "
+                                   f"({guidance:g}).", code="invalid_guidance_max")
+    if not MIN_ETA <= eta <= MAX_ETA:
+        raise ApplicationError(f"eta must be between {MIN_ETA:g} and {MAX_ETA:g}.", code="invalid_eta")
+    if eta > 0 and sampler not in ETA_SAMPLERS:
+        raise ApplicationError(f"eta above 0 needs the {' or '.join(ETA_SAMPLERS)} sampler, not {sampler}: "
+                               "it is the stochasticity of DDIM.", code="eta_needs_ddim")
+
+
+def candidate_guidances(*, guidance: float, guidance_max: float | None, candidates: int) -> list[float]:
+    """The guidance of each candidate: all ``guidance`` without ``guidance_max``, else spread evenly
+    from ``guidance`` (candidate 0) to ``guidance_max`` (the last one), rounded to 6 decimals (what is
+    sampled is what each headshot records)."""
+    if guidance_max is None or guidance_max == guidance or candidates < 2:
+        return [guidance] * candidates
+    step = (guidance_max - guidance) / (candidates - 1)
+    return [round(guidance + step * i, 6) for i in range(candidates - 1)] + [guidance_max]
 
 
 # --- Versions -------------------------------------------------------------------------------------
@@ -172,12 +203,19 @@ def generation_job_create(
     *, subject: Subject, created_by: Any, version: GeneratorVersion | None = None,
     candidates: int = DEFAULT_CANDIDATES, seed: int | None = None, steps: int = DEFAULT_STEPS,
     guidance: float = DEFAULT_GUIDANCE, sampler: str = "ddim", keep: int | None = None, enqueue: bool = True,
+    guidance_max: float | None = None, eta: float = DEFAULT_ETA,
 ) -> GenerationJob:
     """Validate a request for candidates and enqueue the job that makes them. ``keep`` k: best-of-n,
-    the active ranking model (the reward app's) ranks the candidates and only the top k are kept."""
+    the active ranking model (the reward app's) ranks the candidates and only the top k are kept.
+    ``guidance_max`` spreads the candidates' guidance evenly from ``guidance`` to it and ``eta`` > 0
+    samples with stochastic DDIM (:func:`candidate_guidances`; docs/generator.md), so the candidates
+    of one job differ enough for a reviewer to tell a pair apart."""
     check_sampling(candidates=candidates, steps=steps, guidance=guidance)
     if sampler not in SAMPLERS:
         raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
+    check_spread(guidance=guidance, guidance_max=guidance_max, eta=eta, sampler=sampler)
+    if guidance_max == guidance:
+        guidance_max = None
     ranked_by = None
     if keep is not None:
         if not 1 <= keep <= candidates:
@@ -199,26 +237,30 @@ def generation_job_create(
         )
         return GenerationJob.objects.create(
             subject=subject, source_photo=photo, generator_version=version, candidates=candidates,
-            seed=seed, steps=steps, guidance=guidance, sampler=sampler, job=job,
-            created_by=created_by, keep=keep, ranked_by=ranked_by,
+            seed=seed, steps=steps, guidance=guidance, guidance_max=guidance_max, sampler=sampler,
+            eta=eta, job=job, created_by=created_by, keep=keep, ranked_by=ranked_by,
         )
 
 
 def headshot_images(*, request: GenerationJob, progress: JobProgress | None = None) -> tuple[
         np.ndarray, list[np.ndarray]]:
     """The casual input and the generated candidates (uint8 arrays). Candidate i uses seed
-    ``seed + i``, so each one can be regenerated alone, bit for bit, on the same machine."""
+    ``seed + i`` and guidance ``candidate_guidances(...)[i]``, so each one can be regenerated alone, bit
+    for bit, on the same machine."""
     from generation.ml.generator import sample, to_tensor, to_uint8
 
     unet, config, scheduler_config, _ = generator_load(request.generator_version)
     casual = casual_input(photo=request.source_photo, size=config.image_size)
+    guidances = candidate_guidances(guidance=request.guidance, guidance_max=request.guidance_max,
+                                    candidates=request.candidates)
     outputs: list[np.ndarray] = []
     chunk = 4  # part of what a candidate is: regenerating bit for bit needs the same batches
     for start in range(0, request.candidates, chunk):
         seeds = [request.seed + i for i in range(start, min(request.candidates, start + chunk))]
         batch = to_tensor(np.stack([casual] * len(seeds)), device=unet.device)
         outputs.extend(to_uint8(sample(unet, scheduler_config, batch, steps=request.steps,
-                                       guidance=request.guidance, seeds=seeds, sampler=request.sampler)))
+                                       guidance=guidances[start:start + len(seeds)], seeds=seeds,
+                                       sampler=request.sampler, eta=request.eta)))
         if progress:
             progress.step(len(outputs), request.candidates,
                           f"{len(outputs)} of {request.candidates} candidates")
@@ -234,6 +276,8 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     if request.headshots.exists():
         return {"headshots": list(request.headshots.values_list("pk", flat=True))}
     casual, images = headshot_images(request=request, progress=progress)
+    guidances = candidate_guidances(guidance=request.guidance, guidance_max=request.guidance_max,
+                                    candidates=len(images))
     scores, ranks = [None] * len(images), [None] * len(images)
     kept = set(range(len(images)))
     if request.keep and request.ranked_by:
@@ -252,7 +296,7 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                     generation_job=request, subject=request.subject,
                     source_photo=request.source_photo, generator_version=request.generator_version,
                     candidate_index=i, seed=request.seed + i, steps=request.steps,
-                    guidance=request.guidance, sampler=request.sampler, reward_score=scores[i],
+                    guidance=guidances[i], sampler=request.sampler, eta=request.eta, reward_score=scores[i],
                     reward_rank=ranks[i], kept=i in kept,
                 )
                 headshot.image.save(f"job-{request.pk}/candidate-{i:02d}.png", _png(image), save=False)

@@ -7,14 +7,15 @@ also an unconditional model and sampling can use classifier-free guidance (CFG):
 ``pred = uncond + guidance · (cond − uncond)``. ``sdedit`` is the training-free baseline: noise the
 casual photo part of the way and denoise it unconditionally.
 
-Images are float tensors B×3×H×W in [-1, 1]. No Django. See docs/generator.md.
+Images are float tensors B×3×H×W in [-1, 1]. No Django. See docs/generator.md. ``sample``, ``sdedit``
+and ``training_loss`` also take a ``peft.PeftModel`` (an unmerged LoRA adapter, ``generation.ml.lora``).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -172,38 +173,72 @@ def initial_noise(seeds: list[int], shape: tuple[int, int, int], device: torch.d
 
 
 def _denoise(unet: UNet2DModel, scheduler, x: torch.Tensor, cond: torch.Tensor, timesteps: torch.Tensor,
-             guidance: float) -> torch.Tensor:
+             guidance: float | torch.Tensor, eta: float = 0.0,
+             step_noise: list[torch.Generator] | None = None) -> torch.Tensor:
+    """The sampler loop. ``guidance`` is one scale for the batch or a B-vector (one per image);
+    with ``eta`` > 0 (DDIM only) each step adds fresh noise, image i's drawn from ``step_noise[i]``."""
     dtype = unet.dtype
-    if guidance != 1.0:  # one forward pass for cond and uncond
+    plain = not isinstance(guidance, torch.Tensor) and guidance == 1.0
+    if isinstance(guidance, torch.Tensor):
+        guidance = guidance.view(-1, 1, 1, 1).to(x.device)
+    if not plain:  # one forward pass for cond and uncond
         cond = torch.cat([cond, torch.zeros_like(cond)])
     cond = cond.to(dtype)
     for t in timesteps:
         model_in = scheduler.scale_model_input(x, t)
-        if guidance == 1.0:
+        if plain:
             out = unet(torch.cat([model_in.to(dtype), cond], dim=1), t).sample
         else:
             doubled = torch.cat([model_in, model_in]).to(dtype)
             out_cond, out_uncond = unet(torch.cat([doubled, cond], dim=1), t).sample.chunk(2)
             out = out_uncond + guidance * (out_cond - out_uncond)
-        x = scheduler.step(out.float(), t, x).prev_sample
+        if eta:
+            noise = torch.stack([torch.randn(x.shape[1:], generator=g) for g in step_noise or []]).to(x)
+            x = scheduler.step(out.float(), t, x, eta=eta, variance_noise=noise).prev_sample
+        else:
+            x = scheduler.step(out.float(), t, x).prev_sample
     return x.clamp(-1, 1)
 
 
 @torch.no_grad()
 def sample(unet: UNet2DModel, scheduler_config: dict[str, Any], casual: torch.Tensor, *, steps: int = 25,
-           guidance: float = 1.0, seeds: list[int], sampler: str = "ddim") -> torch.Tensor:
+           guidance: float | Sequence[float] = 1.0, seeds: list[int], sampler: str = "ddim",
+           eta: float = 0.0) -> torch.Tensor:
     """Headshots (B×3×H×W in [-1, 1], float32) for the casual photos ``casual`` (B×3×H×W in [-1, 1]).
 
     Image i starts from the noise of ``seeds[i]``; the same call repeats bit for bit on one machine.
     ``guidance`` 1 is the plain conditional model (one forward pass per step); otherwise CFG with the
-    conditional and unconditional predictions from one doubled batch.
+    conditional and unconditional predictions from one doubled batch. ``guidance`` may be one scale
+    per image (a sequence of B values: candidates spread over a guidance range).
+
+    ``eta`` (DDIM only, 0 to 1) makes DDIM stochastic: 0 is deterministic DDIM (the default, exactly
+    as without the argument), 1 has DDPM's variance. The noise each step adds to image i continues
+    the random stream of ``seeds[i]`` (after its starting noise), so an image does not depend on the
+    other images of its batch.
     """
     if len(seeds) != casual.shape[0]:
         raise ValueError(f"{casual.shape[0]} casual photos but {len(seeds)} seeds")
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"eta must be between 0 and 1, not {eta}")
+    if eta and sampler != "ddim":
+        raise ValueError(f"eta applies to the ddim sampler only, not {sampler!r}")
+    if not isinstance(guidance, int | float):
+        scales = [float(g) for g in guidance]
+        if len(scales) != len(seeds):
+            raise ValueError(f"{len(seeds)} seeds but {len(scales)} guidance scales")
+        same = all(g == scales[0] for g in scales)
+        guidance = scales[0] if same else torch.tensor(scales, dtype=torch.float32)
     scheduler = make_scheduler(scheduler_config, sampler)
     scheduler.set_timesteps(steps, device=casual.device)
-    x = initial_noise(seeds, tuple(casual.shape[1:]), casual.device) * scheduler.init_noise_sigma
-    return _denoise(unet, scheduler, x, casual.float(), scheduler.timesteps, guidance)
+    shape = tuple(casual.shape[1:])
+    streams = None
+    if eta:
+        streams = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
+        start = torch.stack([torch.randn(shape, generator=g) for g in streams]).to(casual.device)
+    else:
+        start = initial_noise(seeds, shape, casual.device)
+    x = start * scheduler.init_noise_sigma
+    return _denoise(unet, scheduler, x, casual.float(), scheduler.timesteps, guidance, eta, streams)
 
 
 @torch.no_grad()

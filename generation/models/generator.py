@@ -91,8 +91,13 @@ class GenerationJob(models.Model):
     candidates = models.PositiveSmallIntegerField()
     seed = models.BigIntegerField()
     steps = models.PositiveSmallIntegerField()
-    guidance = models.FloatField()
+    guidance = models.FloatField(
+        help_text="Guidance of the first candidate (all of them without guidance_max).")
+    guidance_max = models.FloatField(
+        null=True, blank=True,
+        help_text="Candidates spread evenly from guidance to guidance_max (null: all at guidance).")
     sampler = models.CharField(max_length=16, default="ddim")
+    eta = models.FloatField(default=0.0, help_text="DDIM eta: 0 deterministic, up to 1 (DDPM's variance).")
     keep = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Best-of-n: keep the top k candidates by the reward model.")
     ranked_by = models.CharField(
@@ -125,8 +130,9 @@ class Headshot(models.Model):
     candidate_index = models.PositiveSmallIntegerField()
     seed = models.BigIntegerField()
     steps = models.PositiveSmallIntegerField()
-    guidance = models.FloatField()
+    guidance = models.FloatField(help_text="The guidance this candidate was sampled with.")
     sampler = models.CharField(max_length=16)
+    eta = models.FloatField(default=0.0, help_text="The DDIM eta this candidate was sampled with.")
     reward_score = models.FloatField(null=True, blank=True, help_text="Engineers only, never reviewers.")
     reward_rank = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 = best of the job.")
     kept = models.BooleanField(default=True, help_text="False: ranked below the job's top k (best-of-n).")

@@ -24,6 +24,10 @@ MONITORING_PAGES = [
 MONITORING_API = [
     ("get", "/api/monitoring/snapshots/", {E, A, ADM}, 200, 403, 401),
     ("post", "/api/monitoring/snapshots/", {E, ADM}, 400, 403, 401),
+    # The promotion gate; 404: no such version (tests/monitoring/test_promotion_api.py: a real one)
+    ("post", "/api/generator/versions/no-such-version/evaluations/", {E, ADM}, 404, 403, 401),
+    ("get", "/api/generator/versions/no-such-version/decisions/", {E, A, ADM}, 404, 403, 401),
+    ("post", "/api/generator/versions/no-such-version/promote/", {E, ADM}, 404, 403, 401),
 ]
 # Every page and every endpoint (tests/hfplatform/test_access.py runs them all).
 PAGES = [
@@ -42,6 +46,7 @@ PAGES = [
     ("get", "/reward/", {E, A, ADM}, 200, 403, 302),
     ("post", "/reward/datasets/", {E, ADM}, 200, 403, 302),  # the page with the form's errors
     ("post", "/reward/trainings/", {E, ADM}, 200, 403, 302),
+    ("get", "/reward/finetunes/", {E, A, ADM}, 200, 403, 302),
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
     *MONITORING_PAGES,
@@ -66,6 +71,8 @@ API = [
     ("post", "/api/reward/datasets/", {E, ADM}, 400, 403, 401),
     ("post", "/api/reward/trainings/", {E, ADM}, 400, 403, 401),
     ("get", "/api/reward/models/", {E, A, ADM}, 200, 403, 401),
+    ("get", "/api/generator/finetunes/", {E, A, ADM}, 200, 403, 401),
+    ("post", "/api/generator/finetunes/", {E, ADM}, 400, 403, 401),
     # scoring changes nothing, so auditors may; 404: no such model (tests/reward/test_access.py: a real one)
     ("post", "/api/reward/models/no-such-model/scores/", {E, A, ADM}, 404, 403, 401),
     *MONITORING_API,

@@ -33,9 +33,18 @@ COVERED_ELSEWHERE = {
     "api/reward/datasets/<int:dataset_id>/", "api/reward/models/<slug:name>/",
     "api/reward/models/<slug:name>/activate/", "api/reward/models/<slug:name>/scores/",
     "api/reward/models/<slug:name>/compare/",
+    # tests/reward/test_finetuning_access.py: every role against a real fine-tuning
+    "api/generator/finetunes/<int:finetuning_id>/",
     # tests/monitoring/test_access.py: every role against a real snapshot
     "monitoring/snapshots/<int:snapshot_id>/", "monitoring/snapshots/<int:snapshot_id>/export.<slug:fmt>",
     "api/monitoring/snapshots/<int:snapshot_id>/",
+    # tests/monitoring/test_promotion_api.py: every role against a real version and gate decision
+    "monitoring/promotions/<int:decision_id>/",
+    "monitoring/promotions/<int:decision_id>/people/<int:person>/<slug:image>.png",
+    "api/generator/versions/<slug:name>/evaluations/", "api/generator/versions/<slug:name>/decisions/",
+    "api/generator/versions/<slug:name>/promote/",
+    # tests/monitoring/test_lineage.py: every role against a real fine-tuned version
+    "monitoring/lineage/<slug:name>/", "api/generator/versions/<slug:name>/lineage/",
 }
 
 

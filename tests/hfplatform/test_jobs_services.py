@@ -244,4 +244,5 @@ def test_a_fresh_process_knows_every_job_kind():
                           env={**os.environ, "DJANGO_SETTINGS_MODULE": "hfplatform.settings"})
     assert done.returncode == 0, done.stderr[-2000:]
     kinds = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert {"thumbnails", "photo_analysis", "generation", "generator_training", "reward_training"} <= kinds
+    assert {"thumbnails", "photo_analysis", "generation", "generator_training", "reward_training",
+            "generator_finetune"} <= kinds
