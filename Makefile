@@ -16,7 +16,7 @@ SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/
 	generation/checkpoints/headshot-v3
 GENERATOR ?= generation/checkpoints/headshot-v3
 
-.PHONY: run test install install-dev browser weights
+.PHONY: run test install install-dev browser weights loop
 
 run: install weights
 	$(PY) manage.py migrate --no-input
@@ -35,6 +35,10 @@ run: install weights
 	$(PY) manage.py seed_demo_headshots --subjects $(DEMO_SUBJECTS)
 	$(PY) manage.py seed_demo_campaign
 	./scripts/run_demo.sh
+
+# One feedback-loop round on the demo's database with simulated reviewers (docs/finetuning.md).
+loop: install weights
+	$(PY) manage.py simulated_feedback_round --corpus 240 --quick $(LOOP_ARGS)
 
 test: install-dev browser weights
 	$(VENV)/bin/ruff check .

@@ -167,6 +167,20 @@ OBJECTIVES: dict[str, Objective] = {
 }
 
 
+def _opposite(name: str, objective: Objective) -> Objective:
+    def opposite(image: np.ndarray) -> float:
+        return -objective(image)
+
+    opposite.__doc__ = f"The opposite of {name}: minus its value (to test that a gate refuses it)."
+    opposite.__name__ = f"not_{name}"
+    return opposite
+
+
+#: Each objective's opposite, ``not_<name>``: simulated reviewers who prefer, say, blur, so that a
+#: generator fine-tuned on their answers is one the promotion gate must refuse.
+OBJECTIVES.update({f"not_{name}": _opposite(name, objective) for name, objective in list(OBJECTIVES.items())})
+
+
 def objective_get(name: str) -> Objective:
     """The objective called ``name``; ValueError naming the known ones otherwise."""
     try:

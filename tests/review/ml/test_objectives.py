@@ -124,6 +124,7 @@ def test_every_objective_is_named_documented_and_returns_a_float(portrait):
         assert objective_get(name) is function
         assert objective_doc(name)[:1].isupper()
         assert isinstance(function(portrait), float)
+    assert OBJECTIVES["not_sharpness"](portrait) == -sharpness(portrait)
     with pytest.raises(ValueError, match="unknown objective 'beauty'; choose one of: sharpness"):
         objective_get("beauty")
     with pytest.raises(ValueError, match="H×W×3"):
