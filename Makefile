@@ -38,7 +38,7 @@ run: install weights
 
 # One feedback-loop round on the demo's database with simulated reviewers (docs/finetuning.md).
 loop: install weights
-	$(PY) manage.py simulated_feedback_round --corpus 240 --quick $(LOOP_ARGS)
+	$(PY) manage.py simulated_feedback_round --corpus 240 --people 12 --quick $(LOOP_ARGS)
 
 test: install-dev browser weights
 	$(VENV)/bin/ruff check .
