@@ -27,7 +27,6 @@ corpus wheel come from ``var/``, as for ``make run``). Steps:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -36,22 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def setup(folder: Path) -> None:
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "hfplatform.settings", "DJANGO_PROFILE": "development",
-                       "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-                       "MEDIA_ROOT": str(folder / "media"), "REWARD_ROOT": str(folder / "reward"),
-                       "GENERATOR_ROOT": str(folder / "generators")})
-    os.environ.pop("REDIS_URL", None)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", "--no-input", verbosity=0)
-
-
-def say(message: str, started: float) -> None:
-    print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
+from bench.throwaway_platform import say, setup  # noqa: E402
 
 
 def main() -> None:

@@ -143,3 +143,15 @@ class RunCheckpoint:
         self.lr_schedule.load_state_dict(state["lr_schedule"])
         set_rng_state(self.generator, state["rng"])
         return state["loop"], tensors
+
+
+def adapter_step(loss: torch.Tensor, params: dict[str, torch.nn.Parameter], optimizer: torch.optim.Optimizer,
+                 lr_schedule: torch.optim.lr_scheduler.LRScheduler, grad_clip: float) -> torch.Tensor:
+    """One optimizer step on the adapter: backward, clip the global gradient norm, step the optimizer
+    and the schedule; the loss, detached."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(list(params.values()), grad_clip)
+    optimizer.step()
+    lr_schedule.step()
+    return loss.detach()

@@ -41,7 +41,13 @@ from peft import PeftModel
 from generation.ml.generator import make_scheduler
 from generation.ml.lora import save_adapter
 from generation.ml.options import PREDICTION_TYPES
-from reward.ml.adapter_checkpoint import RunCheckpoint, run_fingerprint, trainable_adapter, warmup_schedule
+from reward.ml.adapter_checkpoint import (
+    RunCheckpoint,
+    adapter_step,
+    run_fingerprint,
+    trainable_adapter,
+    warmup_schedule,
+)
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -265,12 +271,7 @@ def train_dpo(model: PeftModel, scheduler_config: dict[str, Any], train: DpoPair
                              train.condition[idx], noise, t, prediction_type=prediction_type,
                              snr_clamp=config.snr_clamp)
         loss, accuracy = dpo_loss(*losses, beta=config.beta, weights=train.weight[idx])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        loss = loss.detach()
-        torch.nn.utils.clip_grad_norm_(list(params.values()), config.grad_clip)
-        optimizer.step()
-        lr_schedule.step()
+        loss = adapter_step(loss, params, optimizer, lr_schedule, config.grad_clip)
         loop["step"] += 1
         step, running = loop["step"], loop["running"]
         running[:] = [running[0] + float(loss), running[1] + float(accuracy), running[2] + 1]

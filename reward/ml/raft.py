@@ -27,7 +27,13 @@ from peft import PeftModel
 from generation.ml.generator import make_scheduler, sample, training_loss
 from generation.ml.lora import save_adapter
 from generation.ml.options import SAMPLERS
-from reward.ml.adapter_checkpoint import RunCheckpoint, run_fingerprint, trainable_adapter, warmup_schedule
+from reward.ml.adapter_checkpoint import (
+    RunCheckpoint,
+    adapter_step,
+    run_fingerprint,
+    trainable_adapter,
+    warmup_schedule,
+)
 from reward.ml.dpo import check_prediction_type
 
 Score = Callable[[torch.Tensor, int], list[float]]
@@ -184,12 +190,7 @@ def train_raft(model: PeftModel, scheduler_config: dict[str, Any], conditions: t
             clean = torch.cat([kept_images[k], anchor_clean[a]])
             casual = torch.cat([conditions[kept_people[k]], anchor_casual[a]])
             loss = training_loss(model, noise_scheduler, clean, casual, generator, config.cond_dropout)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            loss = loss.detach()
-            torch.nn.utils.clip_grad_norm_(list(params.values()), config.grad_clip)
-            optimizer.step()
-            lr_schedule.step()
+            loss = adapter_step(loss, params, optimizer, lr_schedule, config.grad_clip)
             loop["step"] += 1
             step, running = loop["step"], loop["running"]
             running[:] = [running[0] + float(loss), running[1] + 1]

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.generator.options import DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE
 from generation.generator.training import generator_training_start
 from generation.ml.options import PREDICTION_TYPES, TRAINING_PREDICTION_TYPE
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.console import job_run_with_bar
 from hfplatform.jobs.models import JobStatus
-from hfplatform.jobs.services import job_run
-
-
-def _bar(progress: int, width: int = 30) -> str:
-    done = width * progress // 100
-    return "[" + "#" * done + "." * (width - done) + f"] {progress:3d}%"
 
 
 class Command(BaseCommand):
@@ -49,15 +42,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Training job {job.pk} (follow it at /jobs/{job.pk}/ too)")
-        runner = threading.Thread(target=job_run, kwargs={"job_id": job.pk}, daemon=True)
-        runner.start()
-        while runner.is_alive():
-            runner.join(timeout=2)
-            job.refresh_from_db()
-            self.stdout.write(f"\r{_bar(job.progress)} {job.message[:60]:<60}", ending="")
-            self.stdout.flush()
-        job.refresh_from_db()
-        self.stdout.write("")
+        job = job_run_with_bar(job, self.stdout)
         if job.status != JobStatus.SUCCEEDED:
             raise CommandError(f"Training {job.status}: {job.error or job.message}")
         self.stdout.write(self.style.SUCCESS(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.console import bar_line, command_user
 from hfplatform.jobs.models import Job
 from monitoring.feedback_loop import LoopResult, feedback_loop_check, feedback_loop_run
 from monitoring.gate_report import decision_lines
@@ -19,11 +19,6 @@ from reward.models import FineTuneMethod
 #: Options that set a fine-tuning hyper-parameter: option dest -> (DPO field, RAFT field).
 HYPER_OPTIONS = {"beta": ("beta", None), "steps": ("max_steps", "steps_per_round"),
                  "rounds": (None, "rounds"), "candidates": (None, "candidates")}
-
-
-def _bar(progress: int, width: int = 30) -> str:
-    done = width * progress // 100
-    return "[" + "#" * done + "." * (width - done) + f"] {progress:3d}%"
 
 
 class Command(BaseCommand):
@@ -65,11 +60,7 @@ class Command(BaseCommand):
         return hyper
 
     def handle(self, *args, **o) -> None:
-        user = None
-        if o["user"]:
-            user = get_user_model().objects.filter(username=o["user"]).first()
-            if user is None:
-                raise CommandError(f"No user named {o['user']!r}.")
+        user = command_user(o["user"])
         request = {"campaign_ids": o["campaigns"], "method": o["method"], "name": o["name"],
                    "judge_share": o["judge_share"], "seed": o["seed"],
                    "lora": {"rank": o["rank"]} if o["rank"] is not None else None, "hyper": self._hyper(o),
@@ -121,7 +112,7 @@ class Command(BaseCommand):
             runner.join(timeout=2)
             job = Job.objects.filter(pk=current.get("job") or 0).first()
             if job is not None:
-                self.stdout.write(f"\r{_bar(job.progress)} {job.message[:60]:<60}", ending="")
+                self.stdout.write(bar_line(job), ending="")
                 self.stdout.flush()
         if "error" in out:
             error = out["error"]

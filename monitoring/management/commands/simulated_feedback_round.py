@@ -4,13 +4,13 @@ reviewers, then ``feedback_loop`` (datasets, reward models, fine-tune, gate, pro
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.faces.services import face_corpus_import
 from generation.generator.selectors import generator_active
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.console import command_user
 from monitoring.simulated_round import simulated_campaigns
 from review.ml.objectives import OBJECTIVES
 from reward.models import FineTuneMethod
@@ -44,9 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-promote", action="store_true", help="Decide, but do not promote.")
 
     def handle(self, *args, **o) -> None:
-        user = get_user_model().objects.filter(username=o["user"]).first()
-        if user is None:
-            raise CommandError(f"No user named {o['user']!r} (`manage.py createuser`).")
+        user = command_user(o["user"])
         version = generator_active()
         if version is None:
             raise CommandError("No active generator version to fine-tune.")

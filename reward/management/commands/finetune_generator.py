@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
 from hfplatform.errors import ApplicationError
+from hfplatform.jobs.console import command_user, job_run_with_bar
 from hfplatform.jobs.models import JobStatus
-from hfplatform.jobs.services import job_run
 from reward.finetuning import generator_finetune_start
 from reward.models import Dimension, FineTuneMethod
 
@@ -22,19 +19,6 @@ HYPER_OPTIONS = {"beta": ("beta", None), "steps": ("max_steps", "steps_per_round
                  "learning_rate": ("learning_rate", "learning_rate"),
                  "batch_size": ("batch_size", "batch_size"),
                  "seed": ("seed", "seed")}
-
-
-def _bar(progress: int, width: int = 30) -> str:
-    done = width * progress // 100
-    return "[" + "#" * done + "." * (width - done) + f"] {progress:3d}%"
-
-
-def _run(job_id: int) -> None:
-    """Run the job in this thread, then close the thread's own database connection."""
-    try:
-        job_run(job_id=job_id)
-    finally:
-        connection.close()
 
 
 def _value(text: str) -> Any:
@@ -90,11 +74,7 @@ class Command(BaseCommand):
         return hyper
 
     def handle(self, *args, **o) -> None:
-        user = None
-        if o["user"]:
-            user = get_user_model().objects.filter(username=o["user"]).first()
-            if user is None:
-                raise CommandError(f"No user named {o['user']!r}.")
+        user = command_user(o["user"])
         lora = {k: o[k] for k in ("rank", "alpha", "dropout") if o[k] is not None}
         if o["include_convs"]:
             lora["include_convs"] = True
@@ -108,15 +88,7 @@ class Command(BaseCommand):
         job = finetuning.job
         self.stdout.write(f"Fine-tuning {finetuning.pk}, job {job.pk} (follow it at /jobs/{job.pk}/ too)")
         # If this process is killed, a huey consumer's recovery resumes the job from its checkpoint.
-        runner = threading.Thread(target=_run, args=(job.pk,), daemon=True)
-        runner.start()
-        while runner.is_alive():
-            runner.join(timeout=2)
-            job.refresh_from_db()
-            self.stdout.write(f"\r{_bar(job.progress)} {job.message[:60]:<60}", ending="")
-            self.stdout.flush()
-        job.refresh_from_db()
-        self.stdout.write("")
+        job = job_run_with_bar(job, self.stdout)
         if job.status != JobStatus.SUCCEEDED:
             raise CommandError(f"Fine-tuning {job.status}: {job.error or job.message}")
         result = job.result
