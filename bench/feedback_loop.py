@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.throwaway_platform import say, setup  # noqa: E402
+from bench.throwaway_platform import run_throwaway, say  # noqa: E402
 
 
 def main() -> None:
@@ -62,10 +61,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generator", type=Path, default=ROOT / "generation" / "checkpoints" / "headshot-v3")
     args = parser.parse_args()
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        setup(Path(tmp))
-        run(args, started)
+    run_throwaway(run, args)
 
 
 def run(args, started: float) -> None:

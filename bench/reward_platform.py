@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.throwaway_platform import say, setup  # noqa: E402
+from bench.throwaway_platform import run_throwaway, say  # noqa: E402
 
 
 def main() -> None:
@@ -42,10 +40,7 @@ def main() -> None:
     parser.add_argument("--generator", type=Path, default=ROOT / "generation" / "checkpoints" / "headshot-v3")
     parser.add_argument("--model", default="cnn", help="reward model kind: cnn or statistics")
     args = parser.parse_args()
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        setup(Path(tmp))
-        run(args, started)
+    run_throwaway(run, args)
 
 
 def run(args, started: float) -> None:

@@ -5,8 +5,11 @@ the corpus wheel still come from ``var/``, as for ``make run``), and a timestamp
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def setup(folder: Path) -> None:
@@ -26,3 +29,11 @@ def setup(folder: Path) -> None:
 def say(message: str, started: float) -> None:
     """``[  12 s] message``, seconds since ``started`` (a ``time.perf_counter()`` value)."""
     print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
+
+
+def run_throwaway(run: Callable[[Any, float], None], args: Any) -> None:
+    """``run(args, started)`` on a platform set up in a temporary folder, removed afterwards."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        setup(Path(tmp))
+        run(args, started)

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from hfplatform.history import Activation
+
 
 class Dimension(models.TextChoices):
     OVERALL = "overall", "Overall (mean of the three scales / any pairwise choice)"
@@ -113,27 +115,12 @@ class RewardModelVersion(models.Model):
         return self.name
 
 
-class RewardModelActivation(models.Model):
-    """One activation, append-only: ``activated`` became the active reward model and ``retired`` (the
-    previously active one, if any) was retired, by ``activated_by`` at ``created_at``."""
+class RewardModelActivation(Activation):
+    """One activation of a reward model version (see ``hfplatform.history.Activation``)."""
 
     activated = models.ForeignKey(RewardModelVersion, on_delete=models.PROTECT, related_name="activations")
     retired = models.ForeignKey(RewardModelVersion, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="retirements")
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.activated} active" + (f", {self.retired} retired" if self.retired_id else "")
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise ValueError("Reward model activations are append-only: record a new one.")
-        super().save(*args, **kwargs)
 
 
 class FineTuneMethod(models.TextChoices):

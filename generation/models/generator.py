@@ -8,6 +8,7 @@ from django.db import models
 
 from generation.generator.options import DEFAULT_IMAGE_SIZE
 from generation.models.faces import SourcePhoto, Subject
+from hfplatform.history import Activation
 
 
 class GeneratorStatus(models.TextChoices):
@@ -53,28 +54,12 @@ class GeneratorVersion(models.Model):
         return self.name
 
 
-class GeneratorActivation(models.Model):
-    """One activation, append-only: ``activated`` became the active generator and ``retired`` (the
-    previously active one, if any) was retired, by ``activated_by`` (None: a command or a job) at
-    ``created_at``."""
+class GeneratorActivation(Activation):
+    """One activation of a generator version (see ``hfplatform.history.Activation``)."""
 
     activated = models.ForeignKey(GeneratorVersion, on_delete=models.PROTECT, related_name="activations")
     retired = models.ForeignKey(GeneratorVersion, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="retirements")
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.activated} active" + (f", {self.retired} retired" if self.retired_id else "")
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise ValueError("Generator activations are append-only: record a new one.")
-        super().save(*args, **kwargs)
 
 
 def _generated_path(row: GenerationJob | Headshot, filename: str) -> str:
