@@ -14,6 +14,8 @@ parent's outputs are ``with model.disable_adapter(): ...``. See docs/finetuning.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import torch
 from diffusers import UNet2DModel
 from peft import LoraConfig, PeftModel, get_peft_model
+from peft.tuners.tuners_utils import BaseTunerLayer
 
 ATTENTION_MODULES = ("to_q", "to_k", "to_v", "to_out.0")  # self-attention projections (nn.Linear)
 CONV_MODULES = ("conv1", "conv2")  # the two 3×3 convolutions of every ResNet block (nn.Conv2d)
@@ -128,3 +131,29 @@ def merge_adapter(model: PeftModel) -> UNet2DModel:
     if not isinstance(merged, UNet2DModel):
         raise TypeError(f"merging gave {type(merged).__name__}, not a UNet2DModel")
     return merged
+
+
+@contextmanager
+def adapter_folded(model: torch.nn.Module) -> Iterator[None]:
+    """Inside the block, an active unmerged adapter is folded into its layers' weights, so a forward
+    pass costs what the merged model's does (no extra low-rank products per layer); afterwards the
+    adapter is unmerged again and the parent's weights are restored bit for bit from a copy.
+
+    For sampling (no gradients); a no-op for a plain UNet, a disabled adapter or one already merged.
+    """
+    layers = [m for m in model.modules()
+              if isinstance(m, BaseTunerLayer) and not m.merged and not m.disable_adapters]
+    if not layers:
+        yield
+        return
+    saved = [m.get_base_layer().weight.detach().clone() for m in layers]
+    with torch.no_grad():
+        for m in layers:
+            m.merge()
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for m, weight in zip(layers, saved, strict=True):
+                m.unmerge()
+                m.get_base_layer().weight.copy_(weight)

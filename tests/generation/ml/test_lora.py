@@ -9,7 +9,14 @@ from diffusers import UNet2DModel
 from peft import PeftModel
 
 from generation.ml.generator import load_generator, make_scheduler, sample, save_generator, training_loss
-from generation.ml.lora import LoraSettings, load_adapter, merge_adapter, save_adapter, with_lora
+from generation.ml.lora import (
+    LoraSettings,
+    adapter_folded,
+    load_adapter,
+    merge_adapter,
+    save_adapter,
+    with_lora,
+)
 from tests.factories.finetuning import one_torch_thread, smooth_images, tiny_unet
 
 
@@ -144,3 +151,34 @@ def test_sample_works_with_an_unmerged_adapter():
     assert unmerged.dtype == torch.float32
     torch.testing.assert_close(unmerged, merged, atol=1e-4, rtol=0)
     assert (unmerged - parent).abs().max() > 1e-3
+
+
+def test_sampling_folds_the_adapter_and_leaves_it_unmerged_with_the_parent_exact():
+    unet, _, sched = tiny_unet()
+    model = _nudged(with_lora(unet, LoraSettings(rank=4, include_convs=True))).eval()
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    x, t = _inputs()
+    with torch.no_grad():
+        out_before = model(x, t).sample
+        with adapter_folded(model):
+            folded = [m for m in model.modules() if hasattr(m, "merged") and m.merged]
+            out_folded = model(x, t).sample
+    assert folded, "inside the block the adapter layers are merged"
+    torch.testing.assert_close(out_folded, out_before, atol=1e-4, rtol=0)
+    sample(model, sched, smooth_images(2, seed=3), steps=2, seeds=[1, 2])
+    assert not any(getattr(m, "merged", False) for m in model.modules())
+    for name, p in model.named_parameters():
+        assert torch.equal(p, before[name]), name  # parent and adapter weights exactly as before
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, t).sample, out_before, atol=0, rtol=0)
+
+
+def test_folding_skips_a_disabled_adapter_and_a_plain_unet():
+    unet, _, sched = tiny_unet()
+    plain = sample(unet, sched, smooth_images(1, seed=3), steps=2, seeds=[4])
+    model = _nudged(with_lora(unet, LoraSettings(rank=4))).eval()
+    with model.disable_adapter():
+        with adapter_folded(model):
+            assert not any(getattr(m, "merged", False) for m in model.modules())
+        torch.testing.assert_close(sample(model, sched, smooth_images(1, seed=3), steps=2, seeds=[4]), plain,
+                                   atol=1e-6, rtol=0)
