@@ -1,15 +1,20 @@
 """LoRA fine-tuning costs on the shipped generator, side by side in one run; no Django.
 
-    .venv/bin/python bench/finetune.py                                   # defaults (a few minutes on 2 cores)
-    .venv/bin/python bench/finetune.py --repeat 2 --dpo-steps 2 --raft-steps 2 --people 2 --candidates 2
+    .venv/bin/python bench/finetune.py                 # the fine-tuning defaults (about 25 min on 2 cores)
+    .venv/bin/python bench/finetune.py --repeat 2 --dpo-steps 2 --raft-rounds 1 --raft-steps 2 --people 2 \
+        --candidates 2                                  # a smoke run
 
 Prints:
 * time per training step (``training_loss`` + backward + AdamW) with a LoRA adapter (default
   ``LoraSettings``) vs the whole UNet trainable, same batch, same generator;
 * the adapter's size on disk (PEFT's safetensors) at the default settings and with ``include_convs``;
-* ``sample()`` time with the adapter unmerged, merged (``merge_adapter``) and the parent alone;
-* wall time of one Diffusion-DPO round (``eval_every`` steps + one validation, ``DpoConfig`` defaults)
-  and one RAFT round (sampling + ranking + ``steps_per_round`` steps, ``RaftConfig`` defaults).
+* ``sample()`` time with the adapter unmerged (folded into the weights while sampling, as ``sample``
+  does), unmerged without folding (every layer adds its low-rank product), merged (``merge_adapter``)
+  and the parent alone;
+* wall time of one Diffusion-DPO fine-tune at the ``DpoConfig`` defaults (all ``max_steps``, no early
+  stop: the longest it takes, validations included) and one RAFT fine-tune at the ``RaftConfig``
+  defaults (every round: sampling + ranking + ``steps_per_round`` steps) for ``--people`` people
+  (24: a loop round's tuning people).
 
 Data: the generator's own outputs. Smooth random colour fields are the first conditions; the
 parent's samples for them are the "headshots"; ``degrade`` (the training degradations) turns those
@@ -26,7 +31,9 @@ import platform
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -35,6 +42,7 @@ import torch.nn.functional as F  # noqa: N812
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import generation.ml.generator as generator_module  # noqa: E402
 from generation.ml.degrade import degrade  # noqa: E402
 from generation.ml.generator import (  # noqa: E402
     load_generator,
@@ -107,9 +115,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the fastest is kept")
     parser.add_argument("--n", type=int, default=8, help="images per sample() call")
     parser.add_argument("--steps", type=int, default=25, help="sampler steps")
-    parser.add_argument("--pairs", type=int, default=32, help="DPO training pairs (validation: half)")
-    parser.add_argument("--people", type=int, default=8, help="RAFT training people")
-    parser.add_argument("--dpo-steps", type=int, default=DpoConfig.eval_every, help="steps in a DPO round")
+    parser.add_argument("--pairs", type=int, default=64, help="DPO pairs (half train, half validation)")
+    parser.add_argument("--people", type=int, default=24, help="RAFT training people")
+    parser.add_argument("--dpo-steps", type=int, default=DpoConfig.max_steps, help="steps of the DPO run")
+    parser.add_argument("--raft-rounds", type=int, default=RaftConfig.rounds)
     parser.add_argument("--raft-steps", type=int, default=RaftConfig.steps_per_round)
     parser.add_argument("--candidates", type=int, default=RaftConfig.candidates)
     parser.add_argument("--sample-steps", type=int, default=RaftConfig.sample_steps,
@@ -158,12 +167,15 @@ def main() -> None:
                 p.normal_(0, 0.01)
     merged = merge_adapter(lora)
     cond = casual[:args.n]
-    t_unmerged = sample_time(lora, sched, cond, args.steps, args.repeat)
-    t_merged = sample_time(merged, sched, cond, args.steps, args.repeat)
     t_parent = sample_time(parent, sched, cond, args.steps, args.repeat)
-    print(f"\nsample(), {args.n} images, {args.steps} DDIM steps:")
-    print(f"  parent {t_parent:6.2f} s   merged {t_merged:6.2f} s ({t_merged / t_parent:.2f}×)   "
-          f"unmerged {t_unmerged:6.2f} s ({t_unmerged / t_parent:.2f}×)")
+    t_merged = sample_time(merged, sched, cond, args.steps, args.repeat)
+    t_unmerged = sample_time(lora, sched, cond, args.steps, args.repeat)
+    with mock.patch.object(generator_module, "adapter_folded", return_value=nullcontext()):
+        t_unfolded = sample_time(lora, sched, cond, args.steps, args.repeat)
+    print(f"\nsample(), {args.n} images, {args.steps} DDIM steps (speed ratio: parent time / time):")
+    print(f"  parent {t_parent:6.2f} s   merged {t_merged:6.2f} s ({t_parent / t_merged:.2f})   "
+          f"unmerged {t_unmerged:6.2f} s ({t_parent / t_unmerged:.2f})   "
+          f"unmerged without folding {t_unfolded:6.2f} s ({t_parent / t_unfolded:.2f})")
 
     n = args.pairs
     a, b = outputs[:n], generate(parent, sched, first[:n], 10_000)  # two outputs of one input
@@ -172,19 +184,21 @@ def main() -> None:
     half = n // 2
     train = DpoPairs(pairs.winner[half:], pairs.loser[half:], pairs.condition[half:], pairs.weight[half:])
     val = DpoPairs(pairs.winner[:half], pairs.loser[:half], pairs.condition[:half], pairs.weight[:half])
-    dpo_config = DpoConfig(max_steps=args.dpo_steps, eval_every=args.dpo_steps)
+    dpo_config = DpoConfig(max_steps=args.dpo_steps, eval_every=min(DpoConfig.eval_every, args.dpo_steps),
+                           patience=args.dpo_steps)  # no early stop: the longest run
     with tempfile.TemporaryDirectory() as tmp:
         model = with_lora(copy.deepcopy(parent), settings)
         start = time.perf_counter()
         result = train_dpo(model, sched, train, val, dpo_config, Path(tmp),
                            prediction_type=config.prediction_type)
         t_dpo = time.perf_counter() - start
-    print(f"\nDPO round: {args.dpo_steps} steps × {dpo_config.batch_size} pairs + validation on {half} pairs "
-          f"× {dpo_config.validation_draws} draws: {t_dpo:.1f} s ({t_dpo / args.dpo_steps:.2f} s/step); "
-          f"validation implicit accuracy {result['validation_implicit_accuracy']:.2f}")
+    print(f"\nDPO fine-tune: {args.dpo_steps} steps × {dpo_config.batch_size} pairs + a validation every "
+          f"{dpo_config.eval_every} steps on {half} pairs × {dpo_config.validation_draws} draws: "
+          f"{t_dpo:.1f} s ({t_dpo / 60:.1f} min, {t_dpo / args.dpo_steps:.2f} s/step); "
+          f"best validation implicit accuracy {result['validation_implicit_accuracy']:.2f}")
 
-    raft_config = RaftConfig(rounds=1, steps_per_round=args.raft_steps, candidates=args.candidates,
-                             sample_steps=args.sample_steps)
+    raft_config = RaftConfig(rounds=args.raft_rounds, steps_per_round=args.raft_steps,
+                             candidates=args.candidates, sample_steps=args.sample_steps)
     people = casual[:args.people]
     anchors = (casual[-args.batch_size:], outputs[-args.batch_size:])
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,10 +207,12 @@ def main() -> None:
         result = train_raft(model, sched, people, anchors, brightness, raft_config, Path(tmp),
                             prediction_type=config.prediction_type)
         t_raft = time.perf_counter() - start
-    r = result["rounds"][0]
-    print(f"RAFT round: {args.people} people × {args.candidates} candidates × {args.sample_steps} steps "
-          f"+ {args.raft_steps} steps × {raft_config.batch_size}: {t_raft:.1f} s; kept {r['kept']}, "
-          f"mean reward {r['mean_reward']:.3f}, kept {r['mean_kept_reward']:.3f}")
+    kept = ", ".join(f"round {i + 1}: kept {r['kept']}, mean reward {r['mean_reward']:.3f}, kept "
+                     f"{r['mean_kept_reward']:.3f}" for i, r in enumerate(result["rounds"]))
+    print(f"RAFT fine-tune: {args.raft_rounds} rounds × ({args.people} people × {args.candidates} "
+          f"candidates × {args.sample_steps} sampler steps + {args.raft_steps} steps × "
+          f"{raft_config.batch_size}): "
+          f"{t_raft:.1f} s ({t_raft / 60:.1f} min); {kept}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class RaftConfig:
     """Rounds of sample → rank → supervised LoRA fine-tune (LMFlow's RAFT-diffusion recipe: several
     short rounds, each from the last adapter)."""
 
-    rounds: int = 3  # sample/rank/fine-tune rounds
+    rounds: int = 2  # sample/rank/fine-tune rounds
     candidates: int = 8  # headshots sampled per person and round (2..64)
     margin: float = 0.0  # keep the best only if it beats the mean of the others by this (reward units)
     steps_per_round: int = 50  # optimizer steps per round
@@ -57,7 +57,7 @@ class RaftConfig:
     weight_decay: float = 0.0
     anchor_share: float = 0.5  # share of each batch drawn from the anchor (casual, clean) pairs, [0, 1)
     cond_dropout: float = 0.1  # as in the generator's training, so guidance keeps working
-    sample_steps: int = 25  # sampler steps per candidate
+    sample_steps: int = 20  # sampler steps per candidate (a round costs people × candidates × sample_steps)
     guidance: float = 1.0  # CFG scale of the candidates
     sampler: str = "ddim"
     seed: int = 0  # candidate seeds, batches, noise and timesteps
