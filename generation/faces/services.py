@@ -123,15 +123,26 @@ def photos_upload(
 
 @lru_cache(maxsize=1)
 def face_analyzer() -> Any:
-    """One analyzer per process: loading the dlib models takes about a second."""
-    from generation.ml import FaceAnalyzer, QualityThresholds
+    """One analyzer per process (``FACE_DETECTOR``, ``FACE_THRESHOLDS``): loading the dlib models
+    takes about a second."""
+    return face_analyzer_with(settings.FACE_DETECTOR)
+
+
+def face_analyzer_with(detector_name: str) -> Any:
+    """A ``FaceAnalyzer`` with the named detector and the configured thresholds; a bad name or
+    threshold key is an ``ApplicationError`` naming it."""
+    from generation.ml import FaceAnalyzer, QualityThresholds, make_detector
 
     known = {f.name for f in fields(QualityThresholds)}
     unknown = set(settings.FACE_THRESHOLDS) - known
     if unknown:
         raise ApplicationError(f"FACE_THRESHOLDS has unknown keys: {sorted(unknown)}",
                                code="bad_thresholds")
-    return FaceAnalyzer(thresholds=QualityThresholds(**settings.FACE_THRESHOLDS))
+    try:
+        detector = make_detector(detector_name)
+    except ValueError as exc:
+        raise ApplicationError(f"FACE_DETECTOR: {exc}", code="bad_detector") from exc
+    return FaceAnalyzer(detector=detector, thresholds=QualityThresholds(**settings.FACE_THRESHOLDS))
 
 
 def _encode(array: np.ndarray, fmt: str = "JPEG") -> ContentFile:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from generation.ml.faces import (
+    CascadeDetector,
     Detector,
-    DlibHogDetector,
     FaceBox,
     eye_centres,
     face_embedding,
@@ -93,13 +93,14 @@ class FaceAnalysis:
 class FaceAnalyzer:
     """Runs the pipeline. Holds no per-photo state, so one instance can serve every request.
 
-    ``detector``: any ``Detector`` (default ``DlibHogDetector()``); ``thresholds``: the gates
-    (default ``QualityThresholds()``); ``compute_embedding``: skip the slowest step when False.
+    ``detector``: any ``Detector`` (default ``CascadeDetector()``: HOG, then MMOD when HOG finds none);
+    ``thresholds``: the gates (default ``QualityThresholds()``); ``compute_embedding``: skip the
+    slowest step when False.
     """
 
     def __init__(self, detector: Detector | None = None, thresholds: QualityThresholds | None = None,
                  compute_embedding: bool = True) -> None:
-        self.detector = detector if detector is not None else DlibHogDetector()
+        self.detector = detector if detector is not None else CascadeDetector()
         self.thresholds = thresholds if thresholds is not None else QualityThresholds()
         self.compute_embedding = compute_embedding
 

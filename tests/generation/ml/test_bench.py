@@ -22,6 +22,8 @@ def test_bench_runs_on_a_few_photos(corpus_wheel_path):
     assert "3 CelebA photos" in out
     assert "photos/s" in out
     assert "ratio ours/bare time" in out
+    assert "ours  cascade (default)" in out
+    assert "ours  HOG alone" in out
     for step in ("detect", "landmarks", "pose", "quality", "skin_tone", "embedding"):
         assert f"  {step} " in out
     assert "django" not in done.stderr.lower()
