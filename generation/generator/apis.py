@@ -232,6 +232,10 @@ class GeneratorTrainingApi(APIView):
             help_text=f"{TRAINING_PREDICTION_TYPE} by default; a parent's own when fine-tuning.")
         seed = serializers.IntegerField(default=0, min_value=0)
         activate = serializers.BooleanField(default=False)
+        group_balance = serializers.FloatField(
+            default=0.0, min_value=0.0, max_value=1.0,
+            help_text="Even out the measured skin-tone groups in the batches: 0 uniform (default), "
+                      "1 every group equally often.")
         parent = serializers.SlugField(max_length=64, required=False, allow_null=True,
                                        help_text="Fine-tune this version: start from its weights and keep "
                                                  "its held-out people out of training.")

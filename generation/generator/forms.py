@@ -64,4 +64,7 @@ class GeneratorTrainingForm(forms.Form):
                  *((t, t) for t in sorted(PREDICTION_TYPES, key=lambda t: t != TRAINING_PREDICTION_TYPE))],
         required=False, label="Prediction type")
     seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=0)
+    group_balance = forms.FloatField(
+        min_value=0.0, max_value=1.0, initial=0.0, required=False, label="Balance skin-tone groups",
+        help_text="0: draw photos uniformly; 1: every measured skin-tone group equally often.")
     activate = forms.BooleanField(required=False, label="Make it the active generator when done")

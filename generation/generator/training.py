@@ -50,12 +50,13 @@ def crop_size_for(image_size: int) -> int:
 def training_set_build(
     *, image_size: int, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION, seed: int = 0,
     heldout: list[int] | None = None,
-) -> tuple[np.ndarray, list[Subject], list[Subject]]:
+) -> tuple[np.ndarray, list[Subject], list[Subject], list[str | None]]:
     """(training crops N×S×S×3 uint8 at the largest crop size, training subjects, held-out
-    subjects). Photos of the same person (by dlib embedding) fall on one side only, so held-out
-    people are never seen. ``heldout`` (subject ids, a parent version's held-out people) keeps
-    exactly those people out instead of drawing a new split, so a fine-tuned version is judged
-    on people neither it nor its parent has seen."""
+    subjects, the measured skin-tone group of each training crop's photo). Photos of the same
+    person (by dlib embedding) fall on one side only, so held-out people are never seen.
+    ``heldout`` (subject ids, a parent version's held-out people) keeps exactly those people out
+    instead of drawing a new split, so a fine-tuned version is judged on people neither it nor its
+    parent has seen."""
     from generation.ml.train import split_by_identity, split_keeping_heldout
 
     image_size = crop_size_for(image_size)
@@ -78,7 +79,7 @@ def training_set_build(
         with default_storage.open(photos[i].aligned_crops[str(image_size)], "rb") as stored:
             crops.append(np.asarray(Image.open(stored).convert("RGB")))
     return (np.stack(crops), [photos[i].subject for i in train_idx],
-            [photos[i].subject for i in heldout_idx])
+            [photos[i].subject for i in heldout_idx], [photos[i].skin_tone_measured for i in train_idx])
 
 
 def training_set_export(*, out: Path, image_size: int, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
@@ -88,7 +89,7 @@ def training_set_export(*, out: Path, image_size: int, heldout_fraction: float =
     ``python -m generation.ml.train``. Register the result with ``generator_register``."""
     from generation.ml.train import dataset_fingerprint
 
-    images, train_subjects, heldout = training_set_build(
+    images, train_subjects, heldout, _ = training_set_build(
         image_size=image_size, heldout_fraction=heldout_fraction, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, images=images)
@@ -111,10 +112,13 @@ def _parent_config(parent: GeneratorVersion) -> dict[str, Any]:
 def generator_training_start(*, started_by: Any, name: str, steps: int, minutes: float | None = None,
                              batch_size: int = DEFAULT_BATCH_SIZE, image_size: int | None = None,
                              prediction_type: str | None = None, seed: int = 0, activate: bool = False,
-                             parent: str | None = None, enqueue: bool = True) -> Job:
+                             parent: str | None = None, group_balance: float = 0.0,
+                             enqueue: bool = True) -> Job:
     """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:
     it starts from its weights, keeps its architecture, image size and prediction type, and keeps
-    its held-out people out of training."""
+    its held-out people out of training. ``group_balance`` (0 to 1) evens out the measured skin-tone
+    groups in the batches (``generation.ml.train.group_balance_weights``; 0: uniform, 1: every group
+    equally often); the shares it gives are recorded in the job's result and the version's notes."""
     if GeneratorVersion.objects.filter(name=name).exists():
         raise ApplicationError(f"A generator named {name!r} already exists.", code="generator_exists")
     if parent is not None:
@@ -137,12 +141,16 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
     if image_size not in settings.FACE_ALIGN_SIZES:
         raise ApplicationError(f"image_size must be one of the aligned crop sizes "
                                f"{settings.FACE_ALIGN_SIZES}.", code="invalid_image_size")
+    if not 0.0 <= group_balance <= 1.0:
+        raise ApplicationError("group_balance must be between 0 and 1.", code="invalid_group_balance",
+                               extra={"fields": {"group_balance": [
+                                   "Between 0 (uniform) and 1 (every group equally often)."]}})
     if prediction_type not in PREDICTION_TYPES:
         raise ApplicationError(f"prediction_type must be one of {', '.join(PREDICTION_TYPES)}.",
                                code="invalid_prediction_type")
     params = {"name": name, "steps": steps, "minutes": minutes, "batch_size": batch_size,
               "image_size": image_size, "prediction_type": prediction_type, "seed": seed,
-              "activate": activate, "parent": parent}
+              "activate": activate, "parent": parent, "group_balance": group_balance}
     title = f"Train generator {name} ({steps} steps{f', from {parent}' if parent else ''})"
     return job_create(kind="generator_training", started_by=started_by, params=params, title=title,
                       enqueue=enqueue)
@@ -153,11 +161,11 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Train on the stored crops, checkpointing as it goes (a retry resumes from the last
     checkpoint), then register the result as a candidate (or active) version."""
     from generation.ml.generator import GeneratorConfig
-    from generation.ml.train import TrainConfig, train
+    from generation.ml.train import TrainConfig, group_balance_weights, group_shares, train
 
     p = job.params
     parent = GeneratorVersion.objects.get(name=p["parent"]) if p.get("parent") else None
-    images, train_subjects, heldout = training_set_build(
+    images, train_subjects, heldout, groups = training_set_build(
         image_size=p["image_size"], seed=p["seed"],
         heldout=list(parent.heldout_subjects) if parent is not None else None)
     if parent is not None:
@@ -169,17 +177,25 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                                init_from=str(generator_files(parent)) if parent is not None else None)
     out_dir = Path(settings.GENERATOR_ROOT) / f"job-{job.pk}"
     progress.log(f"{len(images)} training subjects, {len(heldout)} held out; writing {out_dir}")
+    balance = float(p.get("group_balance") or 0.0)
+    weights = group_balance_weights(groups, balance) if balance else None
+    shares = {"photos": group_shares(groups), "draws": group_shares(groups, weights)}
+    if weights is not None:
+        progress.log("skin-tone groups, share of photos → share of draws: " + ", ".join(
+            f"{g} {shares['photos'][g]:.2f} → {shares['draws'][g]:.2f}" for g in shares["photos"]))
 
     def report(step: int, total: int, loss: float) -> None:
         progress.step(step, total, f"step {step} of {total}, loss {loss:.4f}")
 
-    result = train(images, out_dir, gen_config, train_config, progress=report)
+    result = train(images, out_dir, gen_config, train_config, progress=report, sample_weights=weights)
     version = generator_version_register(
         name=p["name"], files_dir=str(result["final"]), created_by=job.started_by,
         training_job=job, activate=p.get("activate", False), heldout=heldout, parent=parent,
         notes=(f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects"
-               + (f", fine-tuned from {parent.name}." if parent is not None else ".")),
+               + (f", fine-tuned from {parent.name}" if parent is not None else "")
+               + (f"; skin-tone groups balanced at {balance}" if balance else "") + "."),
     )
     progress.log(f"registered generator {version.name} ({version.status})")
     return {"version": version.name, "steps": result["steps"],
-            "loss_curve": result["loss_curve"][-500:], "seconds_per_step": result.get("seconds_per_step")}
+            "loss_curve": result["loss_curve"][-500:], "seconds_per_step": result.get("seconds_per_step"),
+            "group_balance": balance, "group_shares": shares}

@@ -83,7 +83,8 @@ def generator_training_page(request: HttpRequest) -> HttpResponse:
         parent = values.pop("parent")
         return generator_training_start(
             started_by=request.user, parent=parent.name if parent else None,
-            **{**values, "prediction_type": values["prediction_type"] or None})
+            **{**values, "prediction_type": values["prediction_type"] or None,
+               "group_balance": values.get("group_balance") or 0.0})
 
     job = form_submit(form=form, service=start)
     if job is None:

@@ -83,6 +83,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def group_balance_weights(groups: list[str | None], strength: float = 1.0) -> np.ndarray:
+    """Per-image sampling weights that even out groups (e.g. measured skin tone): image i gets
+    count(group_i) ** -strength, scaled to mean 1. ``strength`` 0 leaves sampling uniform, 1 draws every
+    group equally often, 0.5 is in between (square-root balancing). ``None`` is a group of its own."""
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"group balance strength must be between 0 and 1, not {strength}")
+    keys = ["" if g is None else str(g) for g in groups]
+    counts: dict[str, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    weights = np.array([counts[key] ** -strength for key in keys], dtype=np.float64)
+    return weights / weights.mean() if len(weights) else weights
+
+
+def group_shares(groups: list[str | None], weights: np.ndarray | None = None) -> dict[str, float]:
+    """Each group's share of the draws under ``weights`` (uniform when None): what a balanced run
+    records beside its weights."""
+    keys = ["unknown" if g is None else str(g) for g in groups]
+    w = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = float(w.sum()) or 1.0
+    shares: dict[str, float] = {}
+    for key, value in zip(keys, w, strict=True):
+        shares[key] = shares.get(key, 0.0) + float(value) / total
+    return dict(sorted(shares.items()))
+
+
 def dataset_fingerprint(images: np.ndarray, config: Any) -> str:
     """sha256 of the image array (shape, dtype, bytes) and a config (dataclass or JSON-able mapping)."""
     images = np.ascontiguousarray(images)
@@ -222,12 +248,16 @@ def _init_weights(unet, ema: EMA, folder: Path, gen_config: GeneratorConfig) -> 
 
 
 def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, train_config: TrainConfig,
-          progress: Progress | None = None, perceptual: Perceptual | None = None) -> dict[str, Any]:
+          progress: Progress | None = None, perceptual: Perceptual | None = None,
+          sample_weights: np.ndarray | None = None) -> dict[str, Any]:
     """Train (or resume training) the generator on clean aligned crops; see the module docstring.
 
     ``progress(step, total_steps, mean_loss)`` is called every ``log_every`` steps and may raise to stop.
     ``perceptual`` (a differentiable distance per image pair, e.g. ``LpipsMetric.differentiable``) is
     required when ``train_config.perceptual_weight`` is positive; see ``training_loss``.
+    ``sample_weights`` (one positive number per image, e.g. ``group_balance_weights``) draws batches
+    with those relative probabilities instead of uniformly; they are part of the data fingerprint, so
+    a checkpoint of a differently weighted run is refused.
     Returns ``steps`` (done in total), ``start_step``, ``loss_curve`` [(step, mean loss)],
     ``seconds_per_step`` (this call), ``stopped`` ("steps" or "time"), ``checkpoint`` and ``final`` paths.
     """
@@ -241,6 +271,13 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     data_config = {"generator": gc.to_dict(), "variants": tc.variants, "degrade_size": tc.degrade_size,
                    "degrade_version": DEGRADE_VERSION}
+    weights = None
+    if sample_weights is not None:
+        weights = np.asarray(sample_weights, dtype=np.float64)
+        if weights.shape != (len(clean_images),) or not np.all(np.isfinite(weights)) or weights.min() <= 0:
+            raise ValueError(f"sample_weights must be {len(clean_images)} positive finite numbers, "
+                             "one per image")
+        data_config["sample_weights"] = hashlib.sha256(np.round(weights, 9).tobytes()).hexdigest()
     fingerprint = dataset_fingerprint(clean_images, data_config)
 
     unet = build_unet(gc).to(device).train()
@@ -263,6 +300,7 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
     clean = torch.from_numpy(clean_np).to(device).permute(0, 3, 1, 2).contiguous()  # uint8 N×3×S×S
     casual = torch.from_numpy(casual_np).to(device).permute(0, 1, 4, 2, 3).contiguous()  # N×V×3×S×S
     n = len(clean)
+    draw = None if weights is None else torch.from_numpy(weights).to(device=device, dtype=torch.float32)
 
     started, stopped = time.perf_counter(), "steps"
     loss_sum, loss_count = torch.zeros((), device=device), 0
@@ -270,7 +308,10 @@ def train(clean_images: np.ndarray, out_dir: Path, gen_config: GeneratorConfig, 
         if tc.max_minutes is not None and time.perf_counter() - started > tc.max_minutes * 60:
             stopped = "time"
             break
-        idx = torch.randint(0, n, (tc.batch_size,), generator=generator, device=device)
+        if draw is None:
+            idx = torch.randint(0, n, (tc.batch_size,), generator=generator, device=device)
+        else:
+            idx = torch.multinomial(draw, tc.batch_size, replacement=True, generator=generator)
         var = torch.randint(0, tc.variants, (tc.batch_size,), generator=generator, device=device)
         x0 = clean[idx].float().div(127.5).sub(1)
         xc = casual[idx, var].float().div(127.5).sub(1)

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--parent", default=None,
                             help="Fine-tune this version (its weights, config and held-out people).")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--group-balance", type=float, default=0.0,
+                            help="Even out measured skin-tone groups in the batches: 0 uniform, 1 equal.")
         parser.add_argument("--activate", action="store_true")
 
     def handle(self, *args, **o) -> None:
@@ -38,7 +40,7 @@ class Command(BaseCommand):
                 started_by=None, name=o["name"], steps=o["steps"], minutes=o["minutes"],
                 batch_size=o["batch_size"], image_size=o["image_size"],
                 prediction_type=o["prediction_type"], seed=o["seed"], activate=o["activate"],
-                parent=o["parent"], enqueue=False)
+                parent=o["parent"], group_balance=o["group_balance"], enqueue=False)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Training job {job.pk} (follow it at /jobs/{job.pk}/ too)")

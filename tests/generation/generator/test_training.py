@@ -29,9 +29,10 @@ def test_training_needs_enough_photos(engineer):
 
 
 def test_split_keeps_held_out_people_out_of_training(corpus_subjects):
-    images, train, heldout = training_set_build(image_size=64, heldout_fraction=0.25)
+    images, train, heldout, groups = training_set_build(image_size=64, heldout_fraction=0.25)
     assert images.shape[1:] == (128, 128, 3)  # degraded at the largest crop size, then shrunk
-    assert len(images) == len(train)
+    assert len(images) == len(train) == len(groups)
+    assert set(groups) <= {"very_light", "light", "intermediate", "tan", "brown", "dark", None}
     assert heldout
     assert not {s.pk for s in train} & {s.pk for s in heldout}
 
@@ -57,6 +58,25 @@ def test_training_job_registers_a_candidate_with_its_lineage(corpus_subjects, en
     assert (tmp_path / "generators" / f"job-{job.pk}" / "checkpoint").is_dir()
     with pytest.raises(ApplicationError, match="already exists"):
         generator_training_start(started_by=engineer, name="tiny-train", steps=2)
+    assert done.result["group_balance"] == 0.0
+    assert done.result["group_shares"]["draws"] == done.result["group_shares"]["photos"]
+
+
+def test_a_balanced_training_job_records_its_group_shares(corpus_subjects, engineer, settings, tmp_path):
+    settings.GENERATOR_ROOT = tmp_path / "generators"
+    with pytest.raises(ApplicationError, match="group_balance must be between 0 and 1"):
+        generator_training_start(started_by=engineer, name="tiny-balanced", steps=2, group_balance=1.5)
+    job = generator_training_start(started_by=engineer, name="tiny-balanced", steps=2, batch_size=2,
+                                   group_balance=1.0, enqueue=False)
+    done = job_run(job_id=job.pk)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    shares = done.result["group_shares"]
+    assert sum(shares["draws"].values()) == pytest.approx(1.0)
+    for share in shares["draws"].values():  # every group equally often
+        assert share == pytest.approx(1 / len(shares["draws"]))
+    from generation.models import GeneratorVersion
+
+    assert "skin-tone groups balanced at 1.0" in GeneratorVersion.objects.get(name="tiny-balanced").notes
 
 
 def test_fine_tuning_job_starts_from_its_parent_and_keeps_its_held_out_people(

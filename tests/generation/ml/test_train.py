@@ -18,6 +18,8 @@ from generation.ml.generator import GeneratorConfig, load_generator, sample, to_
 from generation.ml.train import (
     TrainConfig,
     dataset_fingerprint,
+    group_balance_weights,
+    group_shares,
     make_pairs,
     split_by_identity,
     split_keeping_heldout,
@@ -167,6 +169,37 @@ def test_checkpoint_of_other_data_is_refused(tmp_path, faces):
     train(faces, tmp_path, TINY, quick(steps=1))
     with pytest.raises(ValueError, match="other data"):
         train(faces[::-1].copy(), tmp_path, TINY, quick(steps=2))
+
+
+def test_group_balance_weights_even_out_the_groups():
+    groups = ["light"] * 6 + ["dark"] * 2 + [None]
+    assert group_balance_weights(groups, 0.0).tolist() == [1.0] * 9  # uniform: today's sampling
+    equal = group_balance_weights(groups, 1.0)
+    assert equal.mean() == pytest.approx(1.0)
+    assert group_shares(groups, equal) == pytest.approx({"dark": 1 / 3, "light": 1 / 3, "unknown": 1 / 3})
+    assert group_shares(groups) == pytest.approx({"dark": 2 / 9, "light": 6 / 9, "unknown": 1 / 9})
+    half = group_shares(groups, group_balance_weights(groups, 0.5))
+    assert 2 / 9 < half["dark"] < 1 / 3  # square-root balancing lies in between
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        group_balance_weights(groups, 1.5)
+
+
+def test_weighted_sampling_is_part_of_the_fingerprint(tmp_path, faces):
+    with pytest.raises(ValueError, match="8 positive finite numbers"):
+        train(faces, tmp_path / "bad", TINY, quick(steps=1), sample_weights=np.ones(3))
+    with pytest.raises(ValueError, match="positive finite"):
+        train(faces, tmp_path / "bad", TINY, quick(steps=1), sample_weights=np.r_[np.ones(7), 0.0])
+    plain = train(faces, tmp_path / "plain", TINY, quick(steps=1))
+    only_first = np.r_[1.0, np.full(7, 1e-12)]  # practically always image 0
+    weighted = train(faces, tmp_path / "weighted", TINY, quick(steps=1), sample_weights=only_first)
+    fingerprints = [json.loads((r["final"] / "generator.json").read_text())["fingerprint"]
+                    for r in (plain, weighted)]
+    assert fingerprints[0] != fingerprints[1]
+    with pytest.raises(ValueError, match="other data"):  # its checkpoint is not resumed unweighted
+        train(faces, tmp_path / "weighted", TINY, quick(steps=2))
+    a = load_generator(plain["final"])[0].state_dict()
+    b = load_generator(weighted["final"])[0].state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # other batches, other weights
 
 
 def test_dataset_fingerprint_depends_on_bytes_and_config(faces):
