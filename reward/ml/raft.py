@@ -57,7 +57,8 @@ class RaftConfig:
     weight_decay: float = 0.0
     anchor_share: float = 0.5  # share of each batch drawn from the anchor (casual, clean) pairs, [0, 1)
     cond_dropout: float = 0.1  # as in the generator's training, so guidance keeps working
-    sample_steps: int = 20  # sampler steps per candidate (a round costs people × candidates × sample_steps)
+    sample_steps: int = 25  # sampler steps per candidate: as many as serving uses (fewer give softer
+    # candidates, and training on them pulls towards blur); a round costs people × candidates × steps
     guidance: float = 1.0  # CFG scale of the candidates
     sampler: str = "ddim"
     seed: int = 0  # candidate seeds, batches, noise and timesteps
