@@ -55,7 +55,8 @@ def main() -> None:
     parser.add_argument("--raft-rounds", type=int, default=2)
     parser.add_argument("--raft-candidates", type=int, default=4)
     parser.add_argument("--raft-steps", type=int, default=25, help="RAFT optimizer steps per round")
-    parser.add_argument("--raft-sample-steps", type=int, default=15)
+    parser.add_argument("--raft-sample-steps", type=int, default=25,
+                        help="RAFT sampler steps per candidate (as many as the gate and serving use)")
     parser.add_argument("--gate-candidates", type=int, default=2)
     parser.add_argument("--reward-kind", default=None, help="reward model kind of both (cnn, statistics)")
     parser.add_argument("--seed", type=int, default=0)
