@@ -1,6 +1,7 @@
 """LoRA fine-tuning costs on the shipped generator, side by side in one run; no Django.
 
-    .venv/bin/python bench/finetune.py                 # the fine-tuning defaults (about 25 min on 2 cores)
+    .venv/bin/python bench/finetune.py                 # the fine-tuning defaults (about 18 min on 2 cores)
+    .venv/bin/python bench/finetune.py --sampling-only # step, size and sampling figures (about 2 min)
     .venv/bin/python bench/finetune.py --repeat 2 --dpo-steps 2 --raft-rounds 1 --raft-steps 2 --people 2 \
         --candidates 2                                  # a smoke run
 
@@ -8,9 +9,9 @@ Prints:
 * time per training step (``training_loss`` + backward + AdamW) with a LoRA adapter (default
   ``LoraSettings``) vs the whole UNet trainable, same batch, same generator;
 * the adapter's size on disk (PEFT's safetensors) at the default settings and with ``include_convs``;
-* ``sample()`` time with the adapter unmerged (folded into the weights while sampling, as ``sample``
-  does), unmerged without folding (every layer adds its low-rank product), merged (``merge_adapter``)
-  and the parent alone;
+* ``sample()`` time with the parent alone, merged (``merge_adapter``), and unmerged (folded into the
+  weights while sampling, as ``sample`` does, and without folding: every adapted layer adds its
+  low-rank product), for the default attention adapter and one that also adapts the ResNet convs;
 * wall time of one Diffusion-DPO fine-tune at the ``DpoConfig`` defaults (all ``max_steps``, no early
   stop: the longest it takes, validations included) and one RAFT fine-tune at the ``RaftConfig``
   defaults (every round: sampling + ranking + ``steps_per_round`` steps) for ``--people`` people
@@ -124,6 +125,8 @@ def main() -> None:
     parser.add_argument("--sample-steps", type=int, default=RaftConfig.sample_steps,
                         help="RAFT sampler steps")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--sampling-only", action="store_true",
+                        help="stop after the step, size and sampling figures (no DPO / RAFT runs)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -161,21 +164,28 @@ def main() -> None:
             size_kb = (folder / "adapter_model.safetensors").stat().st_size / 1024
             print(f"adapter on disk ({name}, r={s.rank}): {size_kb:,.0f} kB")
 
-    with torch.no_grad():  # a trained-looking adapter: random B so merging has something to fold in
-        for name, p in lora.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.01)
-    merged = merge_adapter(lora)
+    def trained_looking(model):  # random B, so that folding or merging has something to add
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if "lora_B" in name:
+                    p.normal_(0, 0.01)
+        return model
+
     cond = casual[:args.n]
     t_parent = sample_time(parent, sched, cond, args.steps, args.repeat)
-    t_merged = sample_time(merged, sched, cond, args.steps, args.repeat)
-    t_unmerged = sample_time(lora, sched, cond, args.steps, args.repeat)
-    with mock.patch.object(generator_module, "adapter_folded", return_value=nullcontext()):
-        t_unfolded = sample_time(lora, sched, cond, args.steps, args.repeat)
+    lora = trained_looking(lora)
+    t_merged = sample_time(merge_adapter(lora), sched, cond, args.steps, args.repeat)
     print(f"\nsample(), {args.n} images, {args.steps} DDIM steps (speed ratio: parent time / time):")
-    print(f"  parent {t_parent:6.2f} s   merged {t_merged:6.2f} s ({t_parent / t_merged:.2f})   "
-          f"unmerged {t_unmerged:6.2f} s ({t_parent / t_unmerged:.2f})   "
-          f"unmerged without folding {t_unfolded:6.2f} s ({t_parent / t_unfolded:.2f})")
+    print(f"  parent {t_parent:6.2f} s   merged {t_merged:6.2f} s ({t_parent / t_merged:.2f})")
+    with_convs = trained_looking(with_lora(copy.deepcopy(parent), LoraSettings(include_convs=True)))
+    for name, adapter in (("attention", lora), ("attention + convs", with_convs)):
+        t_unmerged = sample_time(adapter, sched, cond, args.steps, args.repeat)
+        with mock.patch.object(generator_module, "adapter_folded", return_value=nullcontext()):
+            t_unfolded = sample_time(adapter, sched, cond, args.steps, args.repeat)
+        print(f"  unmerged, {name:<17}: folded {t_unmerged:6.2f} s ({t_parent / t_unmerged:.2f})   "
+              f"without folding {t_unfolded:6.2f} s ({t_parent / t_unfolded:.2f})")
+    if args.sampling_only:
+        return
 
     n = args.pairs
     a, b = outputs[:n], generate(parent, sched, first[:n], 10_000)  # two outputs of one input

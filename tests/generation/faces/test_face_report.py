@@ -51,7 +51,8 @@ def test_corpus_report_with_the_counterfactual(capsys):
     assert SourcePhoto.objects.count() == 0  # nothing stored
     counterfactual = data["counterfactual"]
     assert set(counterfactual["changes"]) >= {"exposure -1 EV", "exposure +1 EV", "degrade motion_blur"}
-    assert sum(counterfactual["groups"].values()) <= 4
+    with_accepted = {g for g, v in data["measured"]["groups"].items() if v["accepted"]}
+    assert counterfactual["groups"] == dict.fromkeys(with_accepted, 1)  # one photo per group (--per-group 1)
     for row in counterfactual["changes"].values():
         assert row["extra_drop_points"][counterfactual["reference_group"]] == 0.0
 
