@@ -16,9 +16,9 @@ SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/
 	generation/checkpoints/headshot-v3
 GENERATOR ?= generation/checkpoints/headshot-v3
 
-.PHONY: run test install install-dev browser weights loop
+.PHONY: run test install install-dev browser system weights loop
 
-run: install weights
+run: install system weights
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py import_face_corpus --limit $(DEMO_PHOTOS)
@@ -40,7 +40,7 @@ run: install weights
 loop: install weights
 	$(PY) manage.py simulated_feedback_round --corpus 240 --people 12 --quick $(LOOP_ARGS)
 
-test: install-dev browser weights
+test: install-dev browser system weights
 	$(VENV)/bin/ruff check .
 	DJANGO_PROFILE=test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -62,6 +62,13 @@ $(VENV)/.installed-run: requirements.txt | $(VENV)/bin/python
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
+
+# Debian's libraries the Real-ESRGAN wheel loads (Vulkan loader, OpenMP); without them that one
+# super-resolution method reports itself unavailable and the others still run.
+system:
+	@ldconfig -p | grep -q libvulkan.so.1 && ldconfig -p | grep -q libomp.so.5 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libvulkan1 libomp5; }
 
 # Debian's Chromium for the browser tests; Playwright never downloads a browser here.
 browser:

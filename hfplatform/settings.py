@@ -186,6 +186,12 @@ METRICS_CACHE = Path(env.str("METRICS_CACHE", default=str(VAR_DIR / "cache")))
 TORCH_HOME = Path(os.environ["TORCH_HOME"])
 # Where generator training writes checkpoints and versions (a local disk of the training worker).
 GENERATOR_ROOT = Path(env.str("GENERATOR_ROOT", default=str(VAR_DIR / "generators")))
+# Studio stages a generation job applies when its request names none, in pipeline order
+# (generation.ml.studio.pipeline; docs/studio.md). "" applies none. The test profile defaults to none
+# so that tests of sampling see the generator's own output; the stage tests ask for stages by name.
+STUDIO_DEFAULT_STAGES = [s for s in env.list(
+    "STUDIO_DEFAULT_STAGES",
+    default=[] if PROFILE == "test" else ["super_resolution", "lighting", "colour"]) if s]
 # Review: how much a photographer's answer counts against a reviewer's in weighted figures
 # (unset: review.options.DEFAULT_PHOTOGRAPHER_WEIGHT; read it with review.quality.photographer_weight).
 REVIEW_PHOTOGRAPHER_WEIGHT = env.float("REVIEW_PHOTOGRAPHER_WEIGHT", default=None)

@@ -78,7 +78,8 @@ def generator_report(*, version: GeneratorVersion, people: int | None = None, st
                            "The casual row's verification rate against the input is how often dlib finds "
                            "its face at all."]),
     }
-    version.report = figures
+    kept = {key: value for key, value in (version.report or {}).items() if key == "studio"}
+    version.report = {**kept, **figures}  # the studio stages' figures (studio_report) stay
     version.save(update_fields=["report"])
     return figures
 

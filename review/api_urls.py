@@ -13,6 +13,7 @@ urlpatterns = [
          name="review-reviewers"),
     path("review/campaigns/<int:campaign_id>/export/", quality_views.CampaignExportApi.as_view(),
          name="review-export"),
+    path("review/stage-comparisons/", apis.StageComparisonApi.as_view(), name="review-stage-comparisons"),
     path("review/next/", apis.NextItemApi.as_view(), name="review-next"),
     path("review/ratings/", apis.RatingCreateApi.as_view(), name="review-ratings"),
     path("review/comparisons/", apis.ComparisonCreateApi.as_view(), name="review-comparisons"),

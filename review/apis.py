@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from generation.models import GenerationJob, GeneratorVersion, Subject
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole, has_role
 from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.jobs.apis import JobOutputSerializer
 from hfplatform.views import LIST_LIMIT
 from review.models import (
     ArtefactFlag,
@@ -328,3 +329,31 @@ class BlindCreateApi(_AnswerApi):
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
         return self.store(request, blind_submit)
+
+
+class StageComparisonApi(APIView):
+    """Start a pairwise campaign "with vs without" a studio stage on a version's held-out people."""
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="StageComparisonRequest")
+    class InputSerializer(serializers.Serializer):
+        version = serializers.CharField(help_text="Generator version name")
+        stage = serializers.CharField(help_text="super_resolution, lighting, colour or background")
+        people = serializers.IntegerField(default=12, help_text="Held-out people (2-100)")
+        candidates = serializers.IntegerField(default=2, help_text="Candidates per person (1-4)")
+        seed = serializers.IntegerField(default=0, min_value=0)
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer},
+                   description="Generates each person's candidates with and without the stage (same seeds) "
+                               "in a job; the job's result names the campaign. ML engineers.")
+    def post(self, request: Request) -> Response:
+        from generation.generator.selectors import generator_version_get
+        from review.stage_comparison import stage_comparison_start
+
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = generator_version_get(name=values.pop("version"))
+        job = stage_comparison_start(started_by=request.user, version=version, **values)
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

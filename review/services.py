@@ -248,8 +248,8 @@ def campaign_create(
         raise ApplicationError("No headshot matches this selection.", code="no_headshots")
     rng = random.Random(seed)
     shown = headshots or list(Headshot.objects.filter(pk__in=[i for p in pairs or [] for i in p])[:1])
-    if shown:
-        selection["image_size"] = shown[0].generator_version.image_size
+    if shown:  # the side of the images as delivered (after any studio stage), for the blind portraits
+        selection["image_size"] = int(stored_rgb(shown[0].image.name).shape[0])
     campaign = Campaign.objects.create(
         name=name.strip(), description=description, task_kinds=task_kinds, overlap=overlap,
         allowed_roles=list(allowed_roles), gold_rate=gold_rate, lease_seconds=lease_seconds,

@@ -6,6 +6,7 @@ app_name = "review"
 urlpatterns = [
     path("", views.campaign_list_page, name="campaigns"),
     path("campaigns/new/", views.campaign_create_page, name="campaign-create"),
+    path("stage-comparisons/", views.stage_comparison_page, name="stage-comparison"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail_page, name="campaign"),
     path("campaigns/<int:campaign_id>/status/", views.campaign_status_page, name="campaign-status"),
     path("campaigns/<int:campaign_id>/work/", views.work_page, name="work"),

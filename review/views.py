@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from generation.models import GenerationJob, Subject
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required, signed_in_required
-from hfplatform.errors import ApplicationError
+from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from review.forms import CampaignForm
 from review.models import Campaign
@@ -108,3 +108,26 @@ def assignment_image(request: HttpRequest, assignment_id: int, side: str) -> Htt
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def stage_comparison_page(request: HttpRequest) -> HttpResponse:
+    """The "with vs without a stage" button of the generator versions page: start the job, follow it."""
+    from generation.generator.selectors import generator_version_get
+    from review.stage_comparison import stage_comparison_start
+
+    try:
+        people = int(request.POST.get("people") or 12)
+        version = generator_version_get(name=request.POST.get("version", ""))
+        job = stage_comparison_start(started_by=request.user, version=version,
+                                     stage=request.POST.get("stage", ""), people=people)
+    except ValueError:
+        messages.error(request, "people: give a whole number.")
+    except (ApplicationError, NotFound) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Generating with and without {job.params['stage']}; the campaign opens "
+                                  "when the job is done.")
+        return redirect("jobs:detail", job.pk)
+    return redirect("generation:versions")

@@ -59,11 +59,18 @@ class HeadshotSerializer(serializers.Serializer):
     reward_score = serializers.FloatField(allow_null=True)
     reward_rank = serializers.IntegerField(allow_null=True)
     kept = serializers.BooleanField()
-    image_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField(help_text="The headshot as delivered (after the stages).")
+    raw_image_url = serializers.SerializerMethodField(
+        help_text="The generator's output before the studio stages (null when no stage ran).")
+    stages = serializers.JSONField(help_text="One record per stage: name, version, params, status "
+                                             "(applied, skipped, unavailable), reason, seconds.")
     created_at = serializers.DateTimeField()
 
     def get_image_url(self, headshot) -> str:
         return f"/headshots/{headshot.pk}/image/"
+
+    def get_raw_image_url(self, headshot) -> str | None:
+        return f"/headshots/{headshot.pk}/raw/" if headshot.raw_image else None
 
 
 @extend_schema_serializer(component_name="GeneratorVersion")
@@ -98,6 +105,7 @@ class GenerationJobSerializer(serializers.Serializer):
     eta = serializers.FloatField()
     keep = serializers.IntegerField(allow_null=True)
     reward_model = serializers.CharField(source="ranked_by", allow_null=True, default=None)
+    stages = serializers.JSONField(help_text="Studio stages applied to every candidate: [{name, params}].")
     job = serializers.IntegerField(source="job_id")
     status = serializers.CharField(source="job.status")
     progress = serializers.IntegerField(source="job.progress")
@@ -144,6 +152,11 @@ class GenerationJobListApi(APIView):
         keep = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
                                         help_text="Best-of-n: keep the top k by the active reward model.")
         version = serializers.CharField(required=False, help_text="Generator name; default: active")
+        stages = serializers.JSONField(
+            required=False,
+            help_text="Studio stages for every candidate: a list of names (super_resolution, lighting, "
+                      "colour, background) or {name, params} objects; run in that order; [] for none; "
+                      "default: the configured set (docs/studio.md).")
 
     @extend_schema(parameters=[FilterSerializer], responses={200: GenerationJobSerializer(many=True)},
                    description="Generation requests, newest first, paginated like /api/jobs/ (limit, "

@@ -40,9 +40,44 @@ class GenerationForm(forms.Form):
     keep = forms.IntegerField(min_value=1, max_value=MAX_CANDIDATES, required=False,
                               label="Keep the best k (empty: keep all; needs an active reward model)")
 
+    stages = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple,
+        label="Studio stages (run in this order; none ticked: the generator's output as it is)")
+    upscaler = forms.ChoiceField(label="Super-resolution method", required=False)
+    backdrop = forms.ChoiceField(label="Backdrop", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from generation.generator.studio import default_stages
+        from generation.ml.studio.pipeline import STAGE_ORDER, stage_get
+
+        self.fields["stages"].choices = [(name, stage_get(name).summary) for name in STAGE_ORDER]
+        self.fields["stages"].initial = default_stages()
+        for field, (stage, param) in STAGE_PARAM_FIELDS.items():
+            spec = stage_get(stage).params[param]
+            # a custom backdrop colour is an API parameter; the form offers the presets
+            self.fields[field].choices = [(c, c) for c in spec.choices if c != "colour"]
+            self.fields[field].initial = spec.default
+
     def clean_eta(self) -> float:
         eta = self.cleaned_data.get("eta")
         return DEFAULT_ETA if eta is None else eta
+
+    def clean(self) -> dict:
+        """``stages`` becomes the request's list of {name, params}; the method fields go into it."""
+        data = super().clean()
+        chosen = data.get("stages") or []
+        params: dict[str, dict] = {}
+        for field, (stage, param) in STAGE_PARAM_FIELDS.items():
+            value = data.pop(field, None)
+            if value:
+                params.setdefault(stage, {})[param] = value
+        data["stages"] = [{"name": name, "params": params.get(name, {})} for name in chosen]
+        return data
+
+
+#: Form fields that set one parameter of a stage: field -> (stage, parameter).
+STAGE_PARAM_FIELDS = {"upscaler": ("super_resolution", "method"), "backdrop": ("background", "backdrop")}
 
 
 class GeneratorTrainingForm(forms.Form):

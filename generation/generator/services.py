@@ -35,6 +35,7 @@ from generation.generator.options import (
 )
 from generation.generator.ranking import candidate_ranker
 from generation.generator.selectors import generator_active, heldout_photos
+from generation.generator.studio import stages_request, studio_apply
 from generation.ml.options import SAMPLERS
 from generation.models import (
     GenerationJob,
@@ -203,14 +204,16 @@ def generation_job_create(
     *, subject: Subject, created_by: Any, version: GeneratorVersion | None = None,
     candidates: int = DEFAULT_CANDIDATES, seed: int | None = None, steps: int = DEFAULT_STEPS,
     guidance: float = DEFAULT_GUIDANCE, sampler: str = "ddim", keep: int | None = None, enqueue: bool = True,
-    guidance_max: float | None = None, eta: float = DEFAULT_ETA,
+    guidance_max: float | None = None, eta: float = DEFAULT_ETA, stages: list[Any] | None = None,
 ) -> GenerationJob:
     """Validate a request for candidates and enqueue the job that makes them. ``keep`` k: best-of-n,
     the active ranking model (the reward app's) ranks the candidates and only the top k are kept.
     ``guidance_max`` spreads the candidates' guidance evenly from ``guidance`` to it and ``eta`` > 0
     samples with stochastic DDIM (:func:`candidate_guidances`; docs/generator.md), so the candidates
-    of one job differ enough for a reviewer to tell a pair apart."""
+    of one job differ enough for a reviewer to tell a pair apart. ``stages``: the studio stages
+    applied to every candidate (None: ``STUDIO_DEFAULT_STAGES``, [] none; docs/studio.md)."""
     check_sampling(candidates=candidates, steps=steps, guidance=guidance)
+    stages = stages_request(stages)
     if sampler not in SAMPLERS:
         raise ApplicationError(f"sampler must be one of {', '.join(SAMPLERS)}.", code="invalid_sampler")
     check_spread(guidance=guidance, guidance_max=guidance_max, eta=eta, sampler=sampler)
@@ -238,7 +241,7 @@ def generation_job_create(
         return GenerationJob.objects.create(
             subject=subject, source_photo=photo, generator_version=version, candidates=candidates,
             seed=seed, steps=steps, guidance=guidance, guidance_max=guidance_max, sampler=sampler,
-            eta=eta, job=job, created_by=created_by, keep=keep, ranked_by=ranked_by,
+            eta=eta, job=job, created_by=created_by, keep=keep, ranked_by=ranked_by, stages=stages,
         )
 
 
@@ -269,8 +272,9 @@ def headshot_images(*, request: GenerationJob, progress: JobProgress | None = No
 
 @job_kind("generation", resumable=True, title="Generate headshots")
 def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
-    """Sample every candidate first, then store files and rows in one transaction: a failed or
-    killed job leaves no half-written headshots visible (a retry starts again)."""
+    """Sample every candidate first, rank them (on the generator's output), run the studio stages,
+    then store files and rows in one transaction: a failed or killed job leaves no half-written
+    headshots visible (a retry starts again)."""
     request = GenerationJob.objects.select_related(
         "subject", "source_photo__subject", "generator_version").get(job=job)
     if request.headshots.exists():
@@ -285,6 +289,13 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                                           reference=photo_crop(request.source_photo, images[0].shape[0]))
         scores, ranks, kept = ranking.scores, ranking.ranks, set(ranking.kept)
         progress.log(f"{request.ranked_by} kept {len(kept)} of {len(images)} candidates")
+    finals, records = studio_apply(
+        images, photo=request.source_photo, stages=request.stages,
+        report=lambda done, total: progress.update(message=f"studio stages: {done} of {total} candidates"))
+    if request.stages:
+        from generation.ml.studio.pipeline import stages_summary
+
+        progress.log(f"studio stages: {stages_summary(records[0])}")
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -297,10 +308,14 @@ def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
                     source_photo=request.source_photo, generator_version=request.generator_version,
                     candidate_index=i, seed=request.seed + i, steps=request.steps,
                     guidance=guidances[i], sampler=request.sampler, eta=request.eta, reward_score=scores[i],
-                    reward_rank=ranks[i], kept=i in kept,
+                    reward_rank=ranks[i], kept=i in kept, stages=records[i],
                 )
-                headshot.image.save(f"job-{request.pk}/candidate-{i:02d}.png", _png(image), save=False)
+                headshot.image.save(f"job-{request.pk}/candidate-{i:02d}.png", _png(finals[i]), save=False)
                 written.append(headshot.image.name)
+                if request.stages:
+                    headshot.raw_image.save(f"job-{request.pk}/candidate-{i:02d}-raw.png", _png(image),
+                                            save=False)
+                    written.append(headshot.raw_image.name)
                 headshot.save()
                 ids.append(headshot.pk)
     except BaseException:

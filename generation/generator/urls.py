@@ -12,6 +12,7 @@ urlpatterns = [
     path("generator/<slug:name>/activate/", views.generator_activate_page, name="version-activate"),
     path("generator/<slug:name>/grid.png", views.generator_grid_file, name="version-grid"),
     path("headshots/<int:headshot_id>/image/", views.headshot_image, name="headshot-image"),
+    path("headshots/<int:headshot_id>/raw/", views.headshot_raw_image, name="headshot-raw-image"),
     path("generations/<int:generation_id>/input.png", views.generation_input_image, name="generation-input"),
 ]
 

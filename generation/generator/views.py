@@ -69,9 +69,11 @@ def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse
 @role_required(*READERS)
 def generator_versions_page(request: HttpRequest, training_form: GeneratorTrainingForm | None = None
                             ) -> HttpResponse:
+    from generation.ml.studio.pipeline import STAGE_ORDER
+
     return render(request, "generation/generator_versions.html", {
         "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS),
-        "training_form": training_form or GeneratorTrainingForm()})
+        "training_form": training_form or GeneratorTrainingForm(), "stage_names": STAGE_ORDER})
 
 
 @require_POST
@@ -123,6 +125,13 @@ def generator_grid_file(request: HttpRequest, name: str) -> FileResponse:
 def headshot_image(request: HttpRequest, headshot_id: int) -> FileResponse:
     headshot = found_or_404(headshot_get, headshot_id=headshot_id)
     return _private_png(headshot.image, missing="This headshot has no image.")
+
+
+@role_required(*READERS)
+def headshot_raw_image(request: HttpRequest, headshot_id: int) -> FileResponse:
+    """The generator's output before the studio stages (the "before" of the subject page)."""
+    headshot = found_or_404(headshot_get, headshot_id=headshot_id)
+    return _private_png(headshot.raw_image, missing="No studio stage ran on this headshot.")
 
 
 @role_required(*ENGINEERS)

@@ -90,6 +90,10 @@ class GenerationJob(models.Model):
         help_text="Best-of-n: the name of the model that ranked the candidates (null: not ranked).")
     input_image = models.FileField(upload_to=_generated_path, max_length=300, blank=True,
                                    help_text="The casual crop the generator was given.")
+    stages = models.JSONField(
+        default=list, blank=True,
+        help_text="Studio stages applied to every candidate, in order: [{name, params}] "
+                  "(generation.ml.studio.pipeline; empty: the generator's output as it is).")
     job = models.OneToOneField("jobs.Job", on_delete=models.PROTECT, related_name="generation")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -111,7 +115,14 @@ class Headshot(models.Model):
     source_photo = models.ForeignKey(SourcePhoto, on_delete=models.CASCADE, related_name="+")
     generator_version = models.ForeignKey(GeneratorVersion, on_delete=models.PROTECT,
                                           related_name="headshots")
-    image = models.FileField(upload_to=_generated_path, max_length=300)
+    image = models.FileField(upload_to=_generated_path, max_length=300,
+                             help_text="The headshot as delivered: the generator's output after the stages.")
+    raw_image = models.FileField(upload_to=_generated_path, max_length=300, blank=True,
+                                 help_text="The generator's output before the studio stages (empty: none).")
+    stages = models.JSONField(
+        default=list, blank=True,
+        help_text="One record per studio stage: name, version, params, status (applied, skipped, "
+                  "unavailable), reason, seconds.")
     candidate_index = models.PositiveSmallIntegerField()
     seed = models.BigIntegerField()
     steps = models.PositiveSmallIntegerField()

@@ -304,3 +304,35 @@ def test_no_work_left_says_so(page, make_user, review_world, make_campaign):
     expect(page.get_by_test_id("no-work")).to_be_visible()
     assert not Rating.objects.filter(reviewer=reviewer).exists()
     assert not Assignment.objects.filter(reviewer=reviewer).exists()
+
+
+def test_the_review_page_shows_the_headshot_at_256_px_after_the_studio_stages(page, make_user, review_world,
+                                                                            make_campaign):
+    """A headshot as delivered (the generator's 64 px through super-resolution) reaches the reviewer
+    at its own 256 px, shown at least that large."""
+    from django.core.files.base import ContentFile
+
+    from generation.ml.studio.base import FaceContext
+    from generation.ml.studio.pipeline import stages_apply, stages_check
+    from hfplatform.imaging import encode_image, stored_rgb
+
+    world = review_world(subjects=1, per_subject=1, portraits=0)
+    head = world.headshots[0]
+    raw = stored_rgb(head.image.name)
+    final, records = stages_apply(raw, FaceContext(), stages_check(["super_resolution"]))
+    assert records[0]["status"] == "applied"
+    head.raw_image.save("raw.png", ContentFile(encode_image(raw, "PNG")), save=False)
+    head.image.save("final.png", ContentFile(encode_image(final, "PNG")), save=False)
+    head.stages = records
+    head.save()
+    campaign = make_campaign(world, task_kinds=["rating"], overlap=1, gold_rate=0.0)
+    log_in(page, make_user("reviewer").username)
+    _open_work(page, campaign)
+    _shown(page, "rating")
+    image = page.locator("#rating-headshot")
+    expect(image).to_have_js_property("complete", True)
+    natural = page.evaluate("document.getElementById('rating-headshot').naturalWidth")
+    shown = page.evaluate("document.getElementById('rating-headshot').getBoundingClientRect().width")
+    assert raw.shape[0] == 64
+    assert natural == 256
+    assert shown >= 256

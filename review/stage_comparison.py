@@ -1,0 +1,103 @@
+"""A pairwise campaign "with the stage or without it": do people prefer the headshots a studio stage
+made? For each of a version's held-out people, two generation jobs from the same seeds, one with the
+default stage set (plus the stage when it is not among them) and one with that set minus the stage,
+and a campaign whose every item pairs the same candidate with and without the stage.
+
+It runs as a job (``stage_comparison``) started from the generator versions page, the API or a
+shell: generation takes minutes. It is resumable: the finished pairs of jobs are kept in the job's
+params, so a restarted worker goes on where it stopped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from generation.generator.selectors import heldout_photos
+from generation.generator.services import generation_job_create
+from generation.generator.studio import default_stages
+from generation.ml.studio.pipeline import STAGE_ORDER
+from generation.models import GenerationJob, GeneratorVersion
+from hfplatform.errors import ApplicationError
+from hfplatform.jobs.models import Job, JobStatus
+from hfplatform.jobs.progress import JobProgress
+from hfplatform.jobs.registry import job_kind
+from hfplatform.jobs.services import job_create, job_run
+from review.services import campaign_create
+
+KIND = "stage_comparison"
+PEOPLE = range(2, 101)
+CANDIDATES = range(1, 5)
+
+
+def stage_sets(stage: str) -> tuple[list[str], list[str]]:
+    """(with, without): the default stages with ``stage`` added, and the same without it."""
+    chosen = set(default_stages()) | {stage}
+    with_stage = [name for name in STAGE_ORDER if name in chosen]
+    return with_stage, [name for name in with_stage if name != stage]
+
+
+def stage_comparison_start(*, started_by: Any, version: GeneratorVersion, stage: str, people: int = 12,
+                           candidates: int = 2, seed: int = 0, enqueue: bool = True) -> Job:
+    """Check the request and queue the job; a 400 says what is wrong before anything is stored."""
+    errors: dict[str, list[str]] = {}
+    if stage not in STAGE_ORDER:
+        errors["stage"] = [f"Choose one of: {', '.join(STAGE_ORDER)}."]
+    if people not in PEOPLE:
+        errors["people"] = [f"Between {PEOPLE.start} and {PEOPLE.stop - 1} people."]
+    if candidates not in CANDIDATES:
+        errors["candidates"] = [f"Between {CANDIDATES.start} and {CANDIDATES.stop - 1} candidates."]
+    if errors:
+        raise ApplicationError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="invalid",
+                               extra={"fields": errors})
+    available = len(heldout_photos(version=version, limit=people))
+    if available < PEOPLE.start:
+        raise ApplicationError(f"{version.name} has {available} held-out people with an accepted photo; a "
+                               f"comparison needs at least {PEOPLE.start}.", code="too_few_people")
+    return job_create(kind=KIND, started_by=started_by, enqueue=enqueue,
+                      title=f"Campaign: {version.name} with vs without {stage}",
+                      params={"version": version.name, "stage": stage, "people": people,
+                              "candidates": candidates, "seed": seed, "done": []})
+
+
+def _generate(job: Job, photo: Any, version: GeneratorVersion, stages: list[str], candidates: int,
+              seed: int) -> GenerationJob:
+    request = generation_job_create(subject=photo.subject, version=version, created_by=job.started_by,
+                                    seed=seed, candidates=candidates, stages=stages, enqueue=False)
+    done = job_run(job_id=request.job_id)
+    if done is None or done.status != JobStatus.SUCCEEDED:
+        raise ApplicationError(f"Generating for subject {photo.subject_id} failed: "
+                               f"{getattr(done, 'error', '') or 'not run'}", code="generation_failed")
+    return request
+
+
+@job_kind(KIND, resumable=True, title="Studio stage comparison campaign")
+def stage_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
+    p = job.params
+    version = GeneratorVersion.objects.get(name=p["version"])
+    with_stage, without = stage_sets(p["stage"])
+    photos = heldout_photos(version=version, limit=p["people"])
+    done: list[list[int]] = list(p.get("done", []))
+    for i, photo in enumerate(photos[len(done):], start=len(done)):
+        seed = p["seed"] + photo.subject_id * 1000
+        a = _generate(job, photo, version, with_stage, p["candidates"], seed)
+        b = _generate(job, photo, version, without, p["candidates"], seed)
+        done.append([a.pk, b.pk])
+        Job.objects.filter(pk=job.pk).update(params={**p, "done": done})
+        progress.step(i + 1, len(photos) + 1, f"generated with and without {p['stage']} for {i + 1} of "
+                                              f"{len(photos)} people")
+    pairs = []
+    for with_id, without_id in done:
+        by_index = {h.candidate_index: h.pk for h in GenerationJob.objects.get(pk=without_id).headshots.all()}
+        pairs += [[h.pk, by_index[h.candidate_index]]
+                  for h in GenerationJob.objects.get(pk=with_id).headshots.all()]
+    with transaction.atomic():
+        campaign = campaign_create(
+            created_by=job.started_by, name=f"{version.name}: with vs without {p['stage']}",
+            task_kinds=["pairwise"], pairs=pairs, seed=p["seed"],
+            description=f"Each pair shows the same candidate (same seed) of {version.name} with the studio "
+                        f"stages {', '.join(with_stage)} and without {p['stage']}.")
+    progress.log(f"campaign {campaign.pk}: {len(pairs)} pairs of {len(done)} people")
+    return {"campaign": campaign.pk, "pairs": len(pairs), "people": len(done), "with": with_stage,
+            "without": without}
