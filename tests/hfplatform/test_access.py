@@ -21,6 +21,8 @@ COVERED_ELSEWHERE = {
     "generator/<slug:name>/grid.png", "headshots/<int:headshot_id>/image/",
     "generations/<int:generation_id>/input.png", "api/generation/jobs/<int:generation_id>/",
     "api/headshots/<int:headshot_id>/", "api/generator/versions/<slug:name>/activate/",
+    # tests/generation/generator/test_studio.py: every role against a real headshot's raw output
+    "headshots/<int:headshot_id>/raw/",
     # tests/review/test_access.py: every role against a real campaign and assignment
     "review/campaigns/<int:campaign_id>/", "review/campaigns/<int:campaign_id>/status/",
     "review/campaigns/<int:campaign_id>/work/", "review/campaigns/<int:campaign_id>/agreement/",
