@@ -16,7 +16,7 @@ SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/
 	generation/checkpoints/headshot-v3
 GENERATOR ?= generation/checkpoints/headshot-v3
 
-.PHONY: run test install install-dev browser system weights loop
+.PHONY: run test install install-dev browser system weights loop screenshots
 
 run: install system weights
 	$(PY) manage.py migrate --no-input
@@ -77,3 +77,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+# The docs' screenshots of the work page and the dashboard, taken by the browser tests.
+screenshots: install-dev browser
+	SCREENSHOTS_DIR=docs/images/screens DJANGO_PROFILE=test $(VENV)/bin/pytest tests/e2e/test_screenshots.py

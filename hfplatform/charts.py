@@ -5,14 +5,19 @@ Every chart is readable without colour: each bar or point carries its value as t
 lines are dashed differently and labelled, bars under a threshold are hatched and marked in words,
 and a missing figure is written as "unavailable: <reason>". Text is XML-escaped here, so the
 returned string can be put into a page as it is.
+
+Axes are fitted to what they show (``nice_axis``): a share runs 0–1, a scale its own range (ratings
+1–5), anything else from 0 to a round number at or above the largest value, interval end and
+reference line, with ticks at round steps (1, 2, 2.5 or 5 × 10^k). The axis names its unit under
+the ticks. A chart with no value at all draws no axis: there is nothing to measure on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
-from math import floor
+from math import ceil, floor, isfinite, log10
 
 WIDTH = 720
 LABEL_W = 200  # left column: bar labels
@@ -20,7 +25,10 @@ VALUE_W = 210  # right column: values and markers
 ROW_H = 26
 TOP = 34  # room for reference-line labels
 BOTTOM = 26  # room for the axis ticks
+UNIT_H = 16  # room for the unit under the ticks
 DASHES = ("6 3", "2 3", "10 4 2 4")
+STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)  # round tick steps, times a power of ten
+NEGLIGIBLE = 0.02  # a negative value this close to 0 (share of the range) keeps the axis at 0
 
 
 @dataclass(frozen=True)
@@ -42,60 +50,134 @@ class Reference:
     label: str
 
 
+# --- Axes -----------------------------------------------------------------------------------------
+
+
+def _decimals(step: float) -> int:
+    """The decimals that write every multiple of ``step`` exactly (2.5 → 1, 0.01 → 2, 20 → 0)."""
+    return next((d for d in range(13) if abs(round(step, d) - step) <= 1e-9 * step), 12)
+
+
+def _plain(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if decimals else text
+    return "0" if text in ("-0", "") else text.replace("-", "−")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The horizontal axis of a chart: ``lo`` to ``hi`` with a tick every ``step``; ``unit`` is
+    written under it; ``percent`` writes a share's ticks as 0%…100%."""
+
+    lo: float
+    hi: float
+    step: float
+    unit: str = ""
+    percent: bool = False
+
+    @property
+    def ticks(self) -> list[float]:
+        count = round((self.hi - self.lo) / self.step)
+        return [float(f"{self.lo + k * self.step:.12g}") for k in range(count + 1)]
+
+    def tick_text(self, value: float) -> str:
+        if self.percent:
+            return _plain(value * 100, _decimals(self.step * 100)) + "%"
+        return _plain(value, _decimals(self.step))
+
+
+def nice_step(span: float, target: int = 5) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 × 10^k) that covers ``span`` in ``target`` steps or
+    fewer."""
+    raw = span / target
+    magnitude = 10.0 ** floor(log10(raw))
+    return next(float(f"{m * magnitude:.12g}") for m in STEPS if m * magnitude >= raw * (1 - 1e-9))
+
+
+def nice_axis(values: Iterable[float | None], *, unit: str = "", share: bool = False,
+              scale: tuple[float, float] | None = None, percent: bool = False, target: int = 5) -> Axis:
+    """The axis for ``values`` (points, interval ends and reference lines; None is skipped).
+
+    ``share``: 0 to 1 (a rate, a proportion), ticks every 0.2 (or 20 % with ``percent``).
+    ``scale``: a fixed range such as a 1–5 rating, widened only by values outside it.
+    Otherwise from 0 to a round number at or above the largest value, with about ``target`` round
+    steps; below 0 only for a negative value further than ``NEGLIGIBLE`` of the range from 0 (an
+    unbiased KID of −0.0003 beside 0.04 sits on the zero line, its text says −0.0003).
+    """
+    numbers = [float(v) for v in values if v is not None and isfinite(v)]
+    start, end = (0.0, 1.0) if share else scale or (0.0, 0.0)
+    lo, hi = min([start, *numbers]), max([end, *numbers])
+    if start == 0 and lo < 0 and -lo <= NEGLIGIBLE * hi:
+        lo = 0.0
+    if hi <= lo:
+        hi = lo + 1.0
+    step = nice_step(hi - lo, target)
+    lo = floor(lo / step + 1e-9) * step
+    hi = ceil(hi / step - 1e-9) * step
+    return Axis(lo=float(f"{lo:.12g}"), hi=float(f"{hi:.12g}"), step=step, unit=unit, percent=percent)
+
+
+# --- Drawing --------------------------------------------------------------------------------------
+
+
 def _fmt(value: float) -> str:
     return f"{value:.2f}".replace("-", "−")
 
 
 def _number(value: float) -> str:
-    """Four significant digits, for axes fitted to the data (FID ~100, KID ~0.04)."""
+    """Four significant digits, for values on axes fitted to the data (FID ~100, KID ~0.04)."""
     return f"{value:.4g}".replace("-", "−")
 
 
-def _scale(domain: tuple[float, float]):
-    lo, hi = domain
+def _scale(axis: Axis):
     plot_w = WIDTH - LABEL_W - VALUE_W
 
     def x(value: float) -> float:
-        return LABEL_W + (min(max(value, lo), hi) - lo) / (hi - lo) * plot_w
+        return LABEL_W + (min(max(value, axis.lo), axis.hi) - axis.lo) / (axis.hi - axis.lo) * plot_w
 
     return x
 
 
-def _open(testid: str, title: str, rows: int) -> tuple[list[str], int]:
-    height = TOP + rows * ROW_H + BOTTOM
-    parts = [
+def _base(rows: int) -> int:
+    """The y of the axis line, under ``rows`` rows."""
+    return TOP + max(1, rows) * ROW_H
+
+
+def _open(testid: str, title: str, rows: int, axis: Axis | None) -> list[str]:
+    unit = axis.unit if axis else ""
+    height = _base(rows) + (BOTTOM + (UNIT_H if unit else 0) if axis else 8)
+    label = f"{title}; axis: {unit}" if unit else title
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-testid="{escape(testid)}" role="img" '
-        f'aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'style="max-width:{WIDTH}px" font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
         f'<defs><pattern id="{escape(testid)}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
         '<line x1="0" y1="0" x2="0" y2="6" stroke="#5d6678" stroke-width="3"/></pattern></defs>',
     ]
-    return parts, height
 
 
-def _axis(parts: list[str], x, domain: tuple[float, float], height: int, percent: bool) -> None:
-    lo, hi = domain
-    base = height - BOTTOM
-    parts.append(f'<line x1="{x(lo):.1f}" y1="{base}" x2="{x(hi):.1f}" y2="{base}" stroke="#1d2330"/>')
-    quarters = (hi - lo) / 0.25
-    fitted = abs(quarters - round(quarters)) > 1e-9 or quarters > 8  # an axis fitted to the data
-    ticks = [lo + (hi - lo) * k / 4 for k in range(5)] if fitted else [
-        lo + i * 0.25 for i in range(round(quarters) + 1)]
-    for tick in ticks:
-        text = f"{tick:.0%}" if percent else (_number(tick) if fitted else _fmt(tick))
+def _axis(parts: list[str], x, axis: Axis, base: int) -> None:
+    parts.append(f'<line x1="{x(axis.lo):.1f}" y1="{base}" x2="{x(axis.hi):.1f}" y2="{base}" '
+                 f'stroke="#1d2330" data-axis="{axis.lo:g} {axis.hi:g}"/>')
+    for tick in axis.ticks:
         px = x(tick)
         parts.append(f'<line x1="{px:.1f}" y1="{base}" x2="{px:.1f}" y2="{base + 4}" stroke="#1d2330"/>'
-                     f'<text x="{px:.1f}" y="{base + 16}" text-anchor="middle">{escape(text)}</text>')
-    if lo < 0 < hi:
+                     f'<text x="{px:.1f}" y="{base + 16}" text-anchor="middle" data-tick="{tick:g}">'
+                     f"{escape(axis.tick_text(tick))}</text>")
+    if axis.unit:
+        middle = (x(axis.lo) + x(axis.hi)) / 2
+        parts.append(f'<text x="{middle:.1f}" y="{base + 16 + UNIT_H}" text-anchor="middle" '
+                     f'data-unit="1">{escape(axis.unit)}</text>')
+    if axis.lo < 0 < axis.hi:
         parts.append(f'<line x1="{x(0):.1f}" y1="{TOP - 4}" x2="{x(0):.1f}" y2="{base}" stroke="#1d2330"/>')
 
 
-def _references(parts: list[str], x, references: Sequence[Reference], height: int) -> None:
+def _references(parts: list[str], x, references: Sequence[Reference], base: int) -> None:
     for n, ref in enumerate(references):
         px = x(ref.at)
-        parts.append(f'<line x1="{px:.1f}" y1="{TOP - 6}" x2="{px:.1f}" y2="{height - BOTTOM}" '
+        parts.append(f'<line x1="{px:.1f}" y1="{TOP - 6}" x2="{px:.1f}" y2="{base}" '
                      f'stroke="#1d2330" stroke-dasharray="{DASHES[n % len(DASHES)]}" '
                      f'data-reference="{ref.at:g}"/>')
         anchor = "end" if n % 2 == 0 else "start"
@@ -118,38 +200,38 @@ def _row_value(parts: list[str], y: int, value: str, suffix: str) -> None:
     parts.append(f'<text x="{WIDTH - VALUE_W + 8}" y="{y + 17}">{value}{escape(suffix)}</text>')
 
 
-def _close(parts: list[str], x, domain: tuple[float, float], height: int, percent: bool,
-           empty: bool) -> str:
-    """The axis and the end of the chart (saying "no data yet" when it has no row), as one string."""
-    if empty:
+def _close(parts: list[str], x, axis: Axis | None, rows: int) -> str:
+    """The axis (none when no row has a value) and the end of the chart, as one string."""
+    if not rows:
         parts.append(f'<text x="{LABEL_W + 4}" y="{TOP + 17}" font-style="italic">no data yet</text>')
-    _axis(parts, x, domain, height, percent)
+    if axis is not None:
+        _axis(parts, x, axis, _base(rows))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _domain(values: Sequence[float | None], default: tuple[float, float]) -> tuple[float, float]:
-    lo = min([default[0], *[v for v in values if v is not None]])
-    return (floor(lo * 4) / 4, default[1])
+def _has_values(rows: Sequence[Bar]) -> bool:
+    return any(row.value is not None for row in rows)
 
 
 def bar_chart(bars: Sequence[Bar], *, testid: str, title: str, references: Sequence[Reference] = (),
               threshold: float | None = None, domain: tuple[float, float] = (0.0, 1.0),
-              percent: bool = False) -> str:
-    """Horizontal bars from zero. Bars under ``threshold`` are hatched and marked "below <t>";
-    the domain widens to the left for negative values (alpha can be below zero)."""
-    domain = _domain([b.value for b in bars], domain)
-    x = _scale(domain)
-    parts, height = _open(testid, title, max(1, len(bars)))
-    if any(b.value is not None for b in bars):
-        _references(parts, x, references, height)
+              percent: bool = False, unit: str = "") -> str:
+    """Horizontal bars from zero on ``domain`` (round ticks), widened for values outside it (alpha
+    can be below zero). Bars under ``threshold`` are hatched and marked "below <t>"."""
+    axis = nice_axis([b.value for b in bars], scale=domain, percent=percent, unit=unit) \
+        if _has_values(bars) else None
+    x = _scale(axis or Axis(0.0, 1.0, 0.2))
+    parts = _open(testid, title, len(bars), axis)
+    if axis is not None:
+        _references(parts, x, references, _base(len(bars)))
     for row, bar in enumerate(bars):
         y = TOP + row * ROW_H
         _row_label(parts, y, bar.label)
         if bar.value is None:
             _row_unavailable(parts, y, f"unavailable: {bar.note}")
             continue
-        start, end = sorted((x(0.0 if domain[0] <= 0 else domain[0]), x(bar.value)))
+        start, end = sorted((x(max(0.0, axis.lo)), x(bar.value)))
         below = threshold is not None and bar.value < threshold
         fill = f"url(#{escape(testid)}-hatch)" if below else "#2855c8"
         parts.append(f'<rect x="{start:.1f}" y="{y + 5}" width="{max(end - start, 1):.1f}" '
@@ -159,33 +241,34 @@ def bar_chart(bars: Sequence[Bar], *, testid: str, title: str, references: Seque
         marker = f" (below {threshold:g})" if below else ""
         note = f" {bar.note}" if bar.note else ""
         _row_value(parts, y, _value_text(bar.value, percent), marker + note)
-    return _close(parts, x, domain, height, percent, empty=not bars)
+    return _close(parts, x, axis, len(bars))
 
 
 def _value_text(value: float, percent: bool) -> str:
     return f"{value:.0%}" if percent else _fmt(value)
 
 
-def _fitted_domain(points: Sequence[Bar]) -> tuple[float, float]:
-    numbers = [v for p in points for v in (p.value, p.low, p.high) if v is not None]
-    lo, hi = (min([0.0, *numbers]), max(numbers)) if numbers else (0.0, 1.0)
-    return (lo, hi + (hi - lo) * 0.05) if hi > lo else (lo, lo + 1.0)
-
-
 def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
                    references: Sequence[Reference] = (Reference(0.5, "chance 50%"),),
-                   domain: tuple[float, float] | None = (0.0, 1.0), percent: bool = True) -> str:
+                   domain: tuple[float, float] | None = (0.0, 1.0), percent: bool = True,
+                   axis: Axis | None = None, unit: str = "") -> str:
     """A point with its interval whiskers per row: on a 0–100 % axis by default (e.g. blind
-    detection rate), or with ``domain=None, percent=False`` on an axis fitted to the data (FID,
-    KID, LPIPS). A row without a value shows its reason."""
-    domain = domain or _fitted_domain(points)
-    x = _scale(domain)
+    detection rate); with ``domain=None`` on an axis from 0 fitted to the data; or on ``axis``
+    (``nice_axis``: a share, a scale, a metric's own range). ``unit`` names what the axis measures.
+    A row without a value shows its reason."""
+    if not _has_values(points):
+        axis = None
+    elif axis is None:
+        values = [v for p in points for v in (p.value, p.low, p.high)] + [r.at for r in references]
+        axis = nice_axis(values, scale=domain, percent=percent, unit=unit)
+    x = _scale(axis or Axis(0.0, 1.0, 0.2))
 
     def text(value: float) -> str:
         return f"{value:.0%}" if percent else _number(value)
 
-    parts, height = _open(testid, title, max(1, len(points)))
-    _references(parts, x, references, height)
+    parts = _open(testid, title, len(points), axis)
+    if axis is not None:
+        _references(parts, x, references, _base(len(points)))
     for row, point in enumerate(points):
         y = TOP + row * ROW_H
         mid = y + ROW_H / 2
@@ -208,4 +291,4 @@ def interval_chart(points: Sequence[Bar], *, testid: str, title: str,
                     if point.low is not None and point.high is not None else "")
         note = f" {point.note}" if point.note else ""
         _row_value(parts, y, text(point.value), interval + note)
-    return _close(parts, x, domain, height, percent, empty=not points)
+    return _close(parts, x, axis, len(points))

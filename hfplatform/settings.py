@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hfplatform.middleware.SiteErrorPagesMiddleware",  # the site's 403/404 pages in development too
 ]
 
 ROOT_URLCONF = "hfplatform.urls"

@@ -5,5 +5,6 @@ class MonitoringConfig(AppConfig):
     name = "monitoring"
 
     def ready(self) -> None:
-        # register the metric_snapshot, promotion_gate and feedback_loop_datasets job kinds
-        from monitoring import feedback_loop, promotion, services  # noqa: F401
+        # register the metric_snapshot, promotion_gate and feedback_loop_datasets job kinds and the
+        # home page's card
+        from monitoring import feedback_loop, home, promotion, services  # noqa: F401

@@ -161,10 +161,11 @@ def _embed(images: list[np.ndarray]) -> list[np.ndarray | None]:
 # --- Sampling -------------------------------------------------------------------------------------
 
 
-def _sample(version: GeneratorVersion, photos: list[SourcePhoto], casual: list[np.ndarray], *,
-            candidates: int, steps: int, seed: int, guidance: float, baselines: bool, progress: Progress
-            ) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
-    """Every person's candidates (and, with ``baselines``, one SDEdit image each), in fixed batches."""
+def sample_candidates(version: GeneratorVersion, photos: list[SourcePhoto], casual: list[np.ndarray], *,
+                      candidates: int, steps: int, seed: int, guidance: float, baselines: bool,
+                      progress: Progress) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+    """Every person's candidates (and, with ``baselines``, one SDEdit image each), in fixed batches:
+    the same images for the same inputs and seeds, whichever report asks."""
     from generation.ml.generator import sample, sdedit, to_tensor, to_uint8
 
     unet, _, scheduler_config, _ = generator_load(version)
@@ -283,8 +284,8 @@ def heldout_evaluation(*, version: GeneratorVersion, people: int | None = None, 
            f"guidance {guidance:g}")
     casual = [casual_input(photo=p, size=size) for p in photos]
     clean = [photo_crop(p, size) for p in photos]
-    sets, sdedit_images = _sample(version, photos, casual, candidates=candidates, steps=steps, seed=seed,
-                                  guidance=guidance, baselines=baselines, progress=say)
+    sets, sdedit_images = sample_candidates(version, photos, casual, candidates=candidates, steps=steps,
+                                            seed=seed, guidance=guidance, baselines=baselines, progress=say)
     slots = [(i, c) for i in range(len(photos)) for c in range(candidates)]  # (person, candidate) per image
     outputs = [sets[i][c] for i, c in slots]
     owner = [i for i, _ in slots]

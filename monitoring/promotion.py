@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from generation.faces.selectors import accepted_photos
@@ -516,7 +517,13 @@ def _scores_by_person(evaluation: Evaluation, key: str) -> dict[int, float]:
                                               strict=True))
 
 
-@job_kind(GATE_KIND, resumable=True, title="Promotion gate")
+def _gate_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    decision = result.get("decision")
+    return ([(f"Gate decision #{decision} ({result.get('outcome', '')})",
+              reverse("monitoring:promotion", args=[decision]))] if decision else [])
+
+
+@job_kind(GATE_KIND, resumable=True, title="Promotion gate", links=_gate_links)
 def promotion_gate_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Evaluate the baseline and the candidate on the same people and seeds, decide and store the
     decision. Restartable: a retry after a crash evaluates again (the same seeds give the same images);

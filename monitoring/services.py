@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from generation.generator.options import DEFAULT_GUIDANCE, DEFAULT_STEPS
@@ -222,7 +223,12 @@ def _active_figures(version: GeneratorVersion) -> tuple[dict[str, Any] | None, s
 # --- The job --------------------------------------------------------------------------------------
 
 
-@job_kind("metric_snapshot", title="Metric snapshot")
+def _snapshot_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    snapshot = result.get("snapshot")
+    return [(f"Snapshot #{snapshot}", reverse("monitoring:snapshot", args=[snapshot]))] if snapshot else []
+
+
+@job_kind("metric_snapshot", title="Metric snapshot", links=_snapshot_links)
 def metric_snapshot_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     snapshot = MetricSnapshot.objects.select_related("generator_version", "reward_model").get(
         pk=job.params["snapshot"])

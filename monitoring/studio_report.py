@@ -33,7 +33,7 @@ CLEAN_SIDE, NATIVE_SIDE = 256, 128
 
 def studio_case(photo: SourcePhoto) -> Any:
     """The ``StudioCase`` of one accepted photo (None when it has no landmarks)."""
-    from generation.ml.align import align_face, alignment_matrix, transform_points
+    from generation.ml.align import aligned_face
     from generation.ml.studio.evaluate import StudioCase
     from hfplatform.imaging import stored_rgb
 
@@ -41,10 +41,11 @@ def studio_case(photo: SourcePhoto) -> Any:
         return None
     landmarks = np.asarray(photo.landmarks, np.float64)
     rgb = stored_rgb(photo.image.name)
+    clean, frame = aligned_face(rgb, landmarks, CLEAN_SIDE)
     return StudioCase(
         name=f"{photo.subject_id}:{photo.pk}",
-        clean=align_face(rgb, landmarks, CLEAN_SIDE),
-        landmarks=transform_points(alignment_matrix(landmarks, CLEAN_SIDE), landmarks),
+        clean=clean,
+        landmarks=frame,
         group=photo.skin_tone_measured or None,
         native128=photo_crop(photo, NATIVE_SIDE) if str(NATIVE_SIDE) in (photo.aligned_crops or {}) else None,
     )
@@ -55,11 +56,12 @@ def generated_headshots(version: GeneratorVersion, photos: list[SourcePhoto], *,
     """One headshot per photo's person: the held-out evaluation's first candidate (same inputs,
     seeds and batches as ``heldout_evaluation`` with ``candidates=1``)."""
     from generation.generator.services import casual_input
-    from monitoring.evaluation import _sample
+    from monitoring.evaluation import sample_candidates
 
     casual = [casual_input(photo=p, size=version.image_size) for p in photos]
-    sets, _ = _sample(version, photos, casual, candidates=1, steps=steps, seed=seed, guidance=guidance,
-                      baselines=False, progress=lambda percent, message: report(message))
+    sets, _ = sample_candidates(version, photos, casual, candidates=1, steps=steps, seed=seed,
+                                guidance=guidance, baselines=False,
+                                progress=lambda percent, message: report(message))
     return [images[0] for images in sets]
 
 

@@ -21,10 +21,10 @@ from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVAL
 from generation.generator.selectors import generator_version_get
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
-from hfplatform.charts import Bar, interval_chart
+from hfplatform.charts import Axis, Bar, interval_chart, nice_axis
 from hfplatform.views import form_submit, found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
-from monitoring.models import MetricSnapshot
+from monitoring.models import MetricSnapshot, SnapshotStatus
 from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
 from monitoring.promotion import figures_in_order
 from monitoring.selectors import (
@@ -44,11 +44,47 @@ from monitoring.selectors import (
 )
 from monitoring.services import metric_snapshot_start
 
+# What each chart's axis measures, by metric (snapshot figures, human results and fairness reports):
+# its unit and range. "share": 0 to 1; "rating": the 1-5 review scale; "zero": from 0 to a round
+# number above the data (FID, KID, distances, scores).
+METRIC_AXES: dict[str, tuple[str, str]] = {
+    "fid": ("FID (lower is better)", "zero"),
+    "kid": ("KID (lower is better)", "zero"),
+    "lpips_likeness": ("LPIPS distance to own portrait (lower is better)", "zero"),
+    "lpips_diversity": ("LPIPS distance between candidates (higher is better)", "zero"),
+    "identity_verification_rate": ("share of pairs verified as the same person, 0-1", "share"),
+    "identity_verification_rate_to_portrait": ("share of pairs verified as the same person, 0-1", "share"),
+    "identity_distance": ("dlib face-embedding distance (lower is better; under 0.6 = same person)", "zero"),
+    "reward_score": ("reward score (reward-model units, higher is better)", "zero"),
+    "rating_professionalism": ("mean rating on the 1-5 scale", "rating"),
+    "rating_likeness": ("mean rating on the 1-5 scale", "rating"),
+    "rating_appeal": ("mean rating on the 1-5 scale", "rating"),
+    "pairwise_win_rate": ("win rate, 0-1 (ties count half; 0.5 = even)", "share"),
+    "blind_detection_rate": ("share spotted as generated, 0-1 (0.5 = chance)", "share"),
+    # fairness reports (per-image metrics, by group)
+    "identity_verified": ("share of pairs verified as the same person, 0-1", "share"),
+    "identity_verified_to_portrait": ("share of pairs verified as the same person, 0-1", "share"),
+    "rejection_rate": ("share of photos rejected by the face pipeline, 0-1 (lower is better)", "share"),
+}
 
-def interval_svg(rows: list[Bar], *, testid: str, title: str) -> str:
-    """Points with 95% interval whiskers on an axis fitted to the data (``hfplatform.charts``)."""
+
+def metric_axis(metric: str, rows: list[Bar]) -> Axis:
+    """The axis of ``metric``'s chart: its unit, and a range from its kind and the rows' values and
+    interval ends (``hfplatform.charts.nice_axis``)."""
+    unit, kind = METRIC_AXES.get(metric, ("", "zero"))
+    return nice_axis([v for r in rows for v in (r.value, r.low, r.high)], unit=unit, share=kind == "share",
+                     scale=(1.0, 5.0) if kind == "rating" else None)
+
+
+def interval_svg(rows: list[Bar], *, testid: str, title: str, metric: str | None = None) -> str:
+    """Points with 95% interval whiskers on ``metric``'s axis (``metric_axis``), or, without one, on
+    an axis from 0 fitted to the data (``hfplatform.charts``)."""
     return mark_safe(interval_chart(rows, testid=testid, title=title, references=(), domain=None,
-                                    percent=False))
+                                    percent=False, axis=metric_axis(metric, rows) if metric else None))
+
+
+def has_values(rows: list[Bar]) -> bool:
+    return any(r.value is not None for r in rows)
 
 
 def _bar(label: str, figure: dict[str, Any] | None, note: str = "") -> Bar:
@@ -69,8 +105,10 @@ def fairness_charts(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
                     for group, row in sorted((report.get("groups") or {}).items())]
             charts.append({
                 "attribute": attribute, "metric": metric, "report": report,
-                "svg": interval_svg(rows, testid=f"fairness-{attribute}-{metric}",
-                                    title=f"{metric} by {attribute}, with 95% intervals")})
+                "unit": METRIC_AXES.get(metric, ("", ""))[0], "missing": [(r.label, r.note) for r in rows],
+                "svg": interval_svg(rows, testid=f"fairness-{attribute}-{metric}", metric=metric,
+                                    title=f"{metric} by {attribute}, with 95% intervals")
+                if has_values(rows) else None})
     return charts
 
 
@@ -86,25 +124,46 @@ def _figure_rows(snapshot: MetricSnapshot) -> list[dict[str, Any]]:
 class SnapshotForm(forms.Form):
     generator_version = forms.ModelChoiceField(queryset=GeneratorVersion.objects.order_by("-created_at"),
                                                to_field_name="name")
-    reward_model = forms.CharField(required=False,
-                                   help_text="Reward model name (optional): adds the mean reward score.")
+    reward_model = forms.ChoiceField(required=False, choices=[("", "none")],
+                                     help_text="Optional: adds the mean reward score of the headshots.")
     candidates = forms.IntegerField(initial=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
                                     max_value=MAX_CANDIDATES)
     steps = forms.IntegerField(initial=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from reward.models import RewardModelVersion, RewardStatus
+
+        usable = RewardModelVersion.objects.filter(
+            status__in=[RewardStatus.ACTIVE, RewardStatus.CANDIDATE]).order_by("-pk")[:100]
+        self.fields["reward_model"].choices = [("", "none")] + [
+            (m.name, f"{m.name} ({m.get_status_display().lower()}, {m.dimension})") for m in usable]
+
+
+HUMAN_METRICS = {key for key, _, where, _ in METRICS if where == "human"}
+
 
 def _dashboard(request: HttpRequest, form: SnapshotForm | None = None) -> HttpResponse:
+    """Charts only where there is something to plot: a metric without any value is listed with each
+    version's reason (and where the metric comes from); no finished snapshot gives empty states."""
     trend = metric_trend()
     for metric in trend:
         rows = [_bar(p["version"], p["figure"]) for p in metric["points"]]
         direction = "lower is better" if metric["lower_is_better"] else "higher is better"
-        metric["svg"] = interval_svg(rows, testid=f"trend-{metric['key']}",
-                                     title=f"{metric['label']} by generator version ({direction})")
+        metric["unit"] = METRIC_AXES.get(metric["key"], ("", ""))[0]
+        metric["source"] = ("human" if metric["key"] in HUMAN_METRICS
+                            else "reward" if metric["key"] == "reward_score" else "snapshot")
+        metric["missing"] = [(r.label, r.note) for r in rows]
+        metric["svg"] = interval_svg(rows, testid=f"trend-{metric['key']}", metric=metric["key"],
+                                     title=f"{metric['label']} by generator version ({direction})"
+                                     ) if has_values(rows) else None
     latest = latest_snapshots()
     newest = latest[-1] if latest else None
+    snapshots = [(s, snapshot_status(s)) for s in snapshot_list()[:50]]
     return render(request, "monitoring/dashboard.html", {
-        "trend": trend, "newest": newest, "fairness": fairness_charts(newest) if newest else [],
-        "snapshots": [(s, snapshot_status(s)) for s in snapshot_list()[:50]],
+        "trend": [m for m in trend if m["svg"]], "unmeasured": [m for m in trend if not m["svg"]],
+        "newest": newest, "fairness": fairness_charts(newest) if newest else [],
+        "snapshots": snapshots, "running": [s for s, status in snapshots if status == SnapshotStatus.PENDING],
         "decisions": promotion_decision_list()[:20],
         "can_manage": has_role(request.user, ENGINEERS), "form": form or SnapshotForm()})
 
@@ -238,10 +297,20 @@ def promotion_image_file(request: HttpRequest, decision_id: int, person: int, im
     return private_file(path, content_type="image/png")
 
 
+def _readable(value: Any) -> Any:
+    """A configuration value for a page: as it is when short, else its size."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return f"{len(value)} values" if isinstance(value, list | dict) else str(value)
+
+
 @role_required(*READERS)
 def lineage_page(request: HttpRequest, name: str) -> HttpResponse:
-    """Where a version comes from, step by step: campaign answers → preference dataset → reward model
-    → adapter → version → snapshots → promotion decisions, for it and each ancestor."""
+    """A generator version's page: its facts, training configuration and sample grid, then where it
+    comes from, step by step: campaign answers → preference dataset → reward model → adapter →
+    version → snapshots → promotion decisions, for it and each ancestor."""
     version = found_or_404(generator_version_get, name=name)
-    return render(request, "monitoring/lineage.html", {"version": version,
+    config_rows = [(key.replace("_", " "), _readable(value))
+                   for key, value in sorted((version.training_config or {}).items())]
+    return render(request, "monitoring/lineage.html", {"version": version, "config_rows": config_rows,
                                                        "chain": generator_lineage_chain(version)})

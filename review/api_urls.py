@@ -18,4 +18,7 @@ urlpatterns = [
     path("review/ratings/", apis.RatingCreateApi.as_view(), name="review-ratings"),
     path("review/comparisons/", apis.ComparisonCreateApi.as_view(), name="review-comparisons"),
     path("review/blind/", apis.BlindCreateApi.as_view(), name="review-blind"),
+    path("review/skips/", apis.SkipApi.as_view(), name="review-skips"),
+    path("review/undo/", apis.UndoApi.as_view(), name="review-undo"),
+    path("review/campaigns/<int:campaign_id>/standing/", apis.StandingApi.as_view(), name="review-standing"),
 ]

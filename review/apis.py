@@ -37,10 +37,13 @@ from review.options import (
     DEFAULT_OVERLAP,
     DEFAULT_PAIRS_PER_JOB,
     GOLD_RATE,
+    GUIDELINES_MAX_LENGTH,
     LEASE_SECONDS,
     OVERLAP,
     PAIRS_PER_JOB,
+    SCALE_ANCHOR_MAX_LENGTH,
     SCORES,
+    SKIP_REASON_MAX_LENGTH,
 )
 from review.quality import pair_signal
 from review.selectors import (
@@ -49,11 +52,15 @@ from review.selectors import (
     campaign_progress,
     campaigns_visible,
     reviewer_done_count,
+    reviewer_progress,
+    reviewer_standing,
     row_lookup,
     task_vocabulary,
 )
 from review.services import (
+    answer_undo,
     assignment_next,
+    assignment_skip,
     blind_submit,
     campaign_create,
     campaign_delete,
@@ -77,6 +84,9 @@ class CampaignSerializer(serializers.Serializer):
     lease_seconds = serializers.IntegerField()
     selection = serializers.JSONField()
     pairing = serializers.ChoiceField(Pairing.values, help_text="How the pairwise items were drawn.")
+    guidelines = serializers.CharField(help_text="What reviewers should look for (Markdown).")
+    scale_anchors = serializers.DictField(child=serializers.CharField(),
+                                          help_text="Words under points of the 1–5 scales.")
     progress = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
@@ -122,6 +132,13 @@ class CampaignListApi(APIView):
             child=serializers.CharField(), required=False, min_length=1,
             help_text="Generator version names: headshots of any of them (e.g. for across_versions).")
         seed = serializers.IntegerField(default=0, min_value=0)
+        guidelines = serializers.CharField(required=False, default="", allow_blank=True,
+                                           max_length=GUIDELINES_MAX_LENGTH,
+                                           help_text="What reviewers should look for (Markdown).")
+        scale_anchors = serializers.DictField(
+            child=serializers.CharField(max_length=SCALE_ANCHOR_MAX_LENGTH, allow_blank=True), required=False,
+            help_text='Words under points "1"–"5" of the rating scales (default: 1 not usable, 3 usable '
+                      'with fixes, 5 studio quality).')
 
     @extend_schema(responses={200: CampaignSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -204,6 +221,9 @@ class CampaignDetailApi(APIView):
         status = serializers.ChoiceField(CampaignStatus.values, required=False)
         lease_seconds = serializers.IntegerField(min_value=LEASE_SECONDS[0], max_value=LEASE_SECONDS[-1],
                                                  required=False)
+        guidelines = serializers.CharField(required=False, allow_blank=True, max_length=GUIDELINES_MAX_LENGTH)
+        scale_anchors = serializers.DictField(
+            child=serializers.CharField(max_length=SCALE_ANCHOR_MAX_LENGTH, allow_blank=True), required=False)
 
     @extend_schema(responses={200: CampaignDetailSerializer})
     def get(self, request: Request, campaign_id: int) -> Response:
@@ -232,6 +252,8 @@ class NextItemSerializer(serializers.Serializer):
     assignment = serializers.JSONField(allow_null=True, help_text="null when there is no work for you.")
     detail = serializers.CharField(required=False)
     done = serializers.IntegerField(help_text="Items you answered in this campaign.")
+    progress = serializers.JSONField(help_text="done, remaining (yours now and those you may still be "
+                                               "handed), total, skipped, minutes_left (estimate).")
     vocabulary = serializers.JSONField()
 
 
@@ -253,6 +275,7 @@ class NextItemApi(APIView):
         assignment = assignment_next(campaign=campaign, reviewer=request.user)
         body = {"assignment": assignment_view(assignment, request.user) if assignment else None,
                 "done": reviewer_done_count(campaign=campaign, reviewer=request.user),
+                "progress": reviewer_progress(campaign=campaign, reviewer=request.user),
                 "vocabulary": task_vocabulary()}
         if assignment is None:
             body["detail"] = "No work left for you in this campaign. Thank you!"
@@ -357,3 +380,88 @@ class StageComparisonApi(APIView):
         version = generator_version_get(name=values.pop("version"))
         job = stage_comparison_start(started_by=request.user, version=version, **values)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SkipApi(APIView):
+    """Pass on your current item without answering: it goes back to the pool, the skip is recorded and
+    the item is not handed to you again."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="SkipRequest")
+    class InputSerializer(serializers.Serializer):
+        assignment = serializers.IntegerField()
+        reason = serializers.CharField(required=False, default="", allow_blank=True,
+                                       max_length=SKIP_REASON_MAX_LENGTH)
+
+    @extend_schema_serializer(component_name="SkipStored")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        item = serializers.IntegerField(source="item_id")
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        skip = assignment_skip(reviewer=request.user, assignment_id=data.validated_data["assignment"],
+                               reason=data.validated_data["reason"])
+        return Response(self.OutputSerializer(skip).data, status=status.HTTP_201_CREATED)
+
+
+class UndoApi(APIView):
+    """Take back your last answer in a campaign while the item's lease holds; the item is yours to
+    answer again and comes back first from ``/api/review/next/``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="UndoRequest")
+    class InputSerializer(serializers.Serializer):
+        assignment = serializers.IntegerField()
+
+    @extend_schema_serializer(component_name="UndoneAnswer")
+    class OutputSerializer(serializers.Serializer):
+        assignment = serializers.IntegerField()
+        kind = serializers.CharField(help_text="rating, pairwise or blind")
+        answer = serializers.JSONField(help_text="The fields the undone answer gave, to show them again.")
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        undone = answer_undo(reviewer=request.user, assignment_id=data.validated_data["assignment"])
+        return Response(self.OutputSerializer(undone).data)
+
+
+class _OwnFigures(serializers.Serializer):
+    answers = serializers.IntegerField()
+    gold_answered = serializers.IntegerField()
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    agreement = serializers.FloatField(allow_null=True, help_text="Share agreeing with the others.")
+    agreement_items = serializers.IntegerField()
+    median_seconds = serializers.FloatField(allow_null=True)
+
+
+class _OthersFigures(serializers.Serializer):
+    reviewers = serializers.IntegerField(allow_null=True, help_text="null: fewer than three others.")
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    agreement = serializers.FloatField(allow_null=True)
+    median_seconds = serializers.FloatField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="ReviewerStanding")
+class StandingSerializer(serializers.Serializer):
+    you = _OwnFigures()
+    others = _OthersFigures(help_text="Medians over the other reviewers, never their answers.")
+
+
+class StandingApi(APIView):
+    """How you compare in a campaign you can take: your gold accuracy, agreement with the other
+    reviewers' consensus and pace, beside the median of the others (never their answers)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: StandingSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = campaign_get(campaign_id=campaign_id, user=request.user)
+        return Response(reviewer_standing(campaign=campaign, reviewer=request.user))

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from review.options import DEFAULT_GOLD_RATE, DEFAULT_LEASE_SECONDS, DEFAULT_OVERLAP
+from review.options import DEFAULT_GOLD_RATE, DEFAULT_LEASE_SECONDS, DEFAULT_OVERLAP, DEFAULT_SCALE_ANCHORS
 
 
 class TaskKind(models.TextChoices):
@@ -42,12 +42,17 @@ class ArtefactFlag(models.TextChoices):
     COLOUR = "colour", "Colour cast"
 
 
-#: Keyboard letters of the flags (a letter that no browser shortcut takes, unique per flag).
+#: Keyboard letters of the flags. One letter means one thing on every kind of item (docs/review.md,
+#: "Keys"): P, L, A are the three dimensions (a rating's scale, a pairwise reason), X, U, Z, N the work
+#: page's skip, undo, zoom and note; so asymmetry is Y and lighting I.
 FLAG_KEYS: dict[str, str] = {
-    ArtefactFlag.ASYMMETRY: "a", ArtefactFlag.EYES: "e", ArtefactFlag.TEETH: "t",
+    ArtefactFlag.ASYMMETRY: "y", ArtefactFlag.EYES: "e", ArtefactFlag.TEETH: "t",
     ArtefactFlag.HAIR: "h", ArtefactFlag.SKIN: "s", ArtefactFlag.BACKGROUND: "b",
-    ArtefactFlag.LIGHTING: "l", ArtefactFlag.COLOUR: "c",
+    ArtefactFlag.LIGHTING: "i", ArtefactFlag.COLOUR: "c",
 }
+#: The work page's own keys, which no flag may take.
+PAGE_KEYS: dict[str, str] = {"p": "professionalism", "l": "likeness", "a": "appeal", "x": "skip",
+                             "u": "undo", "z": "zoom", "n": "note"}
 
 #: The three 1–5 scales of a rating, in the order the page shows them.
 RATING_DIMENSIONS: tuple[str, ...] = ("professionalism", "likeness", "appeal")
@@ -78,6 +83,10 @@ class Pairing(models.TextChoices):
     ANY = "any", "Any two headshots of one person (jobs, versions, guidance, samplers)"
 
 
+def default_scale_anchors() -> dict[str, str]:
+    return dict(DEFAULT_SCALE_ANCHORS)
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -96,6 +105,11 @@ class Campaign(models.Model):
         default=dict, blank=True,
         help_text="Mean LPIPS between the two headshots of each pairwise item, measured once and cached "
                   "(review.services.campaign_diversity_measure).")
+    guidelines = models.TextField(blank=True, help_text="What reviewers should look for (Markdown; raw HTML "
+                                                        "is shown as text).")
+    scale_anchors = models.JSONField(default=default_scale_anchors, blank=True,
+                                     help_text="Words for points of the 1–5 scales, e.g. {\"1\": \"not "
+                                               "usable\", \"5\": \"studio quality\"}.")
     status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -196,6 +210,25 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"Assignment {self.pk} ({self.item})"
+
+
+class Skip(models.Model):
+    """A reviewer passed on an item without answering: the item went back to the pool (a gold item's
+    slot was dropped) and is never handed to them again."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="skips")
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="skips")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "reviewer"])]
+        constraints = [models.UniqueConstraint(fields=["item", "reviewer"], name="skip_once_per_item")]
+
+    def __str__(self) -> str:
+        return f"Skip of {self.item} by {self.reviewer_id}"
 
 
 class Answer(models.Model):

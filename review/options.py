@@ -23,3 +23,8 @@ DEFAULT_PHOTOGRAPHER_WEIGHT = 2.0  # a photographer's answer against a reviewer'
 TIE_SHARE_WARNING = 0.4
 MIN_ANSWERS_FOR_TIE_WARNING = 10
 PAIR_DIVERSITY_WARNING = 0.05
+# Words shown under points of the 1–5 scales of a rating (a campaign may set its own).
+DEFAULT_SCALE_ANCHORS = {"1": "not usable", "3": "usable with fixes", "5": "studio quality"}
+SCALE_ANCHOR_MAX_LENGTH = 40
+GUIDELINES_MAX_LENGTH = 20000
+SKIP_REASON_MAX_LENGTH = 200

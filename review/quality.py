@@ -201,6 +201,12 @@ def reviewer_quality(campaign: Campaign, *, exclude_simulated: bool = False) -> 
     return sorted(rows, key=lambda r: (-r["reliability"], r["reviewer"]))
 
 
+def reviewer_figures_by_id(campaign: Campaign) -> dict[int, dict[str, Any]]:
+    """The rows of :func:`reviewer_quality` keyed by reviewer id, for a reviewer's own "how you
+    compare" view (which shows the others only as a median): never put on a page as they are."""
+    return {row["reviewer_id"]: row for row in _quality_rows(campaign)}
+
+
 def reviewer_reliability(campaign: Campaign, *, kind: str | None = None,
                          exclude_simulated: bool = False) -> dict[int, float]:
     """Reliability per reviewer *id* for weighting answers downstream (never shown): of one task

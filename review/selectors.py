@@ -6,11 +6,13 @@ by headshot id, generator version, reward score, gold status or anyone else's an
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from generation.faces.selectors import photo_crop
 from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
@@ -27,6 +29,7 @@ from review.models import (
     Choice,
     ChoiceReason,
     ReviewItem,
+    Skip,
     TaskKind,
 )
 
@@ -89,8 +92,101 @@ def campaign_progress(campaign: Campaign) -> dict[str, Any]:
             "percent": round(100 * done / needed, 1) if needed else 100.0}
 
 
+def campaign_selection_view(selection: dict[str, Any]) -> list[dict[str, Any]]:
+    """How a campaign chose its headshots, for people: ``[{"label", "text", "url"}]`` (``url`` None
+    where there is no page), never the raw selection dict."""
+    versions = reverse("generation:versions")
+    rows: list[dict[str, Any]] = []
+    if name := selection.get("generator_version"):
+        rows.append({"label": "Generator version", "text": name, "url": f"{versions}#version-{name}"})
+    for name in selection.get("generator_versions", []):
+        rows.append({"label": "Generator versions", "text": name, "url": f"{versions}#version-{name}"})
+    if job := selection.get("generation_job"):
+        rows.append({"label": "Generation job", "text": f"#{job}", "url": None})
+    if subject := selection.get("subject"):
+        rows.append({"label": "Subject", "text": f"#{subject}",
+                     "url": reverse("generation:subject", args=[subject])})
+    if headshots := selection.get("headshots"):
+        rows.append({"label": "Headshots", "text": f"{len(headshots)} chosen by id", "url": None})
+    if pairs := selection.get("pairs"):
+        rows.append({"label": "Pairs", "text": f"{len(pairs)} given explicitly", "url": None})
+    if size := selection.get("image_size"):
+        rows.append({"label": "Image size", "text": f"{size} × {size} px", "url": None})
+    return rows
+
+
 def reviewer_done_count(*, campaign: Campaign, reviewer: Any) -> int:
     return Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=False).count()
+
+
+#: Seconds per item assumed for the time left before a reviewer has answered anything.
+FIRST_ITEM_SECONDS = 10.0
+
+
+def reviewer_progress(*, campaign: Campaign, reviewer: Any) -> dict[str, Any]:
+    """Where a reviewer stands in a campaign: ``done`` (answered), ``remaining`` (held by them now plus
+    regular items they may still be handed: a slot free or lapsed, not their own subject, not had or
+    skipped; gold items come on top), ``total`` = done + remaining, ``skipped`` and ``minutes_left``
+    (remaining × their median seconds per answer, 10 s before the first)."""
+    now = timezone.now()
+    mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
+    done = mine.filter(submitted_at__isnull=False).count()
+    held = mine.filter(submitted_at__isnull=True).count()
+    open_slots = (Q(assignments__reviewer__isnull=True)
+                  | Q(assignments__submitted_at__isnull=True, assignments__lease_expires_at__lt=now))
+    available = (ReviewItem.objects.filter(campaign=campaign, is_gold=False).filter(open_slots)
+                 .exclude(subject__owner=reviewer).exclude(pk__in=mine.values("item_id"))
+                 .exclude(pk__in=Skip.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id"))
+                 .distinct().count())
+    times = [t for t in _answer_times(campaign, reviewer) if t]
+    per_item = median(times) / 1000 if times else FIRST_ITEM_SECONDS
+    remaining = held + available
+    return {"done": done, "remaining": remaining, "total": done + remaining,
+            "skipped": Skip.objects.filter(campaign=campaign, reviewer=reviewer).count(),
+            "minutes_left": round(remaining * per_item / 60, 1)}
+
+
+def _answer_times(campaign: Campaign, reviewer: Any) -> list[int | None]:
+    from review.models import BlindJudgement, Comparison, Rating
+
+    times: list[int | None] = []
+    for model in (Rating, Comparison, BlindJudgement):
+        times += list(model.objects.filter(campaign=campaign, reviewer=reviewer)
+                      .order_by("-created_at").values_list("time_spent_ms", flat=True)[:50])
+    return times
+
+
+#: "How you compare" shows the other reviewers' figures only as a median over at least this many.
+MIN_OTHERS_FOR_MEDIAN = 3
+
+
+def reviewer_standing(*, campaign: Campaign, reviewer: Any) -> dict[str, Any]:
+    """A reviewer's own quality figures in a campaign beside the median of the others: gold answered
+    and accuracy, agreement with the consensus of the other reviewers on the items they share, median
+    seconds per answer. Never anyone else's answer: the others appear only as a median, and only when
+    there are at least ``MIN_OTHERS_FOR_MEDIAN`` of them."""
+    from review.quality import reviewer_figures_by_id
+
+    rows = reviewer_figures_by_id(campaign)
+    own = rows.get(reviewer.pk)
+    others = [row for reviewer_id, row in rows.items() if reviewer_id != reviewer.pk]
+
+    def figures(row: dict[str, Any] | None) -> dict[str, Any]:
+        row = row or {}
+        return {"answers": row.get("items_done", 0), "gold_answered": row.get("gold_answered", 0),
+                "gold_accuracy": row.get("gold_accuracy"), "agreement": row.get("consensus_agreement"),
+                "agreement_items": row.get("consensus_n", 0),
+                "median_seconds": None if row.get("median_time_ms") is None
+                else round(row["median_time_ms"] / 1000, 1)}
+
+    def middle(key: str) -> float | None:
+        values = [f[key] for f in map(figures, others) if f[key] is not None]
+        return float(median(values)) if len(values) >= MIN_OTHERS_FOR_MEDIAN else None
+
+    return {"you": figures(own), "others": {
+        "reviewers": len(others) if len(others) >= MIN_OTHERS_FOR_MEDIAN else None,
+        "gold_accuracy": middle("gold_accuracy"), "agreement": middle("agreement"),
+        "median_seconds": middle("median_seconds")}}
 
 
 def assignment_for_image(*, assignment_id: int, user: Any) -> Assignment:

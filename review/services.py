@@ -49,6 +49,7 @@ from review.models import (
     Pairing,
     Rating,
     ReviewItem,
+    Skip,
     TaskKind,
 )
 from review.options import (
@@ -57,10 +58,14 @@ from review.options import (
     DEFAULT_OVERLAP,
     DEFAULT_PAIRS_PER_JOB,
     DEFAULT_ROLES,
+    DEFAULT_SCALE_ANCHORS,
     GOLD_RATE,
+    GUIDELINES_MAX_LENGTH,
     LEASE_SECONDS,
     OVERLAP,
+    SCALE_ANCHOR_MAX_LENGTH,
     SCORES,
+    SKIP_REASON_MAX_LENGTH,
 )
 
 MAX_CLAIM_TRIES = 8
@@ -91,6 +96,39 @@ def _broken_image(headshot: Headshot, seed: int) -> ContentFile:
     broken = tiles + rng.normal(0, 60, tiles.shape).astype(np.int16)
     return ContentFile(encode_image(np.clip(broken, 0, 255).astype(np.uint8), "PNG"),
                        name=f"gold-{headshot.pk}-{seed}.png")
+
+
+def scale_anchors_check(anchors: Any) -> dict[str, str]:
+    """``{"1": "not usable", ...}`` made canonical (points "1"–"5", short text, blanks dropped);
+    ``ValueError`` says what is wrong."""
+    if not isinstance(anchors, dict):
+        raise ValueError('give an object such as {"1": "not usable", "5": "studio quality"}')
+    points = {str(n) for n in SCORES}
+    out = {}
+    for key, text in anchors.items():
+        if str(key) not in points:
+            raise ValueError(f"scale points are 1 to 5, not {key!r}")
+        if not isinstance(text, str) or len(text.strip()) > SCALE_ANCHOR_MAX_LENGTH:
+            raise ValueError(f"point {key}: text of at most {SCALE_ANCHOR_MAX_LENGTH} characters")
+        if text.strip():
+            out[str(key)] = text.strip()
+    return dict(sorted(out.items()))
+
+
+def _validate_texts(errors: dict[str, list[str]], fields: dict[str, Any]) -> dict[str, Any]:
+    """Check the campaign's guidelines and scale anchors among ``fields``; the canonical values."""
+    out: dict[str, Any] = {}
+    if "guidelines" in fields:
+        if not isinstance(fields["guidelines"], str) or len(fields["guidelines"]) > GUIDELINES_MAX_LENGTH:
+            errors["guidelines"] = [f"Markdown text of at most {GUIDELINES_MAX_LENGTH} characters."]
+        else:
+            out["guidelines"] = fields["guidelines"].strip()
+    if "scale_anchors" in fields:
+        try:
+            out["scale_anchors"] = scale_anchors_check(fields["scale_anchors"])
+        except ValueError as exc:
+            errors["scale_anchors"] = [f"{str(exc)[0].upper()}{str(exc)[1:]}."]
+    return out
 
 
 def _validate_campaign(*, task_kinds: Sequence[str], overlap: int, allowed_roles: Sequence[str],
@@ -205,7 +243,8 @@ def campaign_create(
     subject: Any = None, headshot_ids: Sequence[int] | None = None,
     pairs: Sequence[Sequence[int]] | None = None, pairs_per_job: int = DEFAULT_PAIRS_PER_JOB,
     description: str = "", seed: int = 0, pairing: str = Pairing.WITHIN_JOB,
-    generator_versions: Sequence[Any] | None = None,
+    generator_versions: Sequence[Any] | None = None, guidelines: str = "",
+    scale_anchors: dict[str, str] | None = None,
 ) -> Campaign:
     """Create a campaign over the headshots chosen by version / versions / generation job / subject /
     ids (all given filters apply), with its items, gold items and slots. Pairwise items are drawn by
@@ -220,6 +259,9 @@ def campaign_create(
         errors["pairing"] = ["Explicit pairs are used as given: leave pairing at within_job."]
     if not name.strip():
         errors["name"] = ["Give the campaign a name."]
+    texts = _validate_texts(errors, {"guidelines": guidelines,
+                                     "scale_anchors": DEFAULT_SCALE_ANCHORS if scale_anchors is None
+                                     else scale_anchors})
     if errors:
         raise ApplicationError("The campaign settings are not valid.", code="invalid",
                                extra={"fields": errors})
@@ -255,7 +297,7 @@ def campaign_create(
     campaign = Campaign.objects.create(
         name=name.strip(), description=description, task_kinds=task_kinds, overlap=overlap,
         allowed_roles=list(allowed_roles), gold_rate=gold_rate, lease_seconds=lease_seconds,
-        selection=selection, pairing=pairing, created_by=created_by)
+        selection=selection, pairing=pairing, created_by=created_by, **texts)
     items: list[ReviewItem] = []
 
     def item(kind: str, head: Headshot | None, **fields: Any) -> ReviewItem:
@@ -363,12 +405,18 @@ def _gold_items_create(campaign: Campaign, headshots: list[Headshot], items: lis
 
 @transaction.atomic
 def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
-    """Change the name, description, lease or status (open/closed) of a campaign."""
+    """Change the name, description, guidelines, scale anchors, lease or status (open/closed)."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if "lease_seconds" in fields and fields["lease_seconds"] not in LEASE_SECONDS:
         raise ApplicationError(LEASE_MESSAGE, code="invalid",
                                extra={"fields": {"lease_seconds": ["Out of range."]}})
-    for key in ("name", "description", "lease_seconds"):
+    errors: dict[str, list[str]] = {}
+    texts = _validate_texts(errors, fields)
+    if errors:
+        raise ApplicationError("The campaign settings are not valid.", code="invalid",
+                               extra={"fields": errors})
+    fields = {**fields, **texts}
+    for key in ("name", "description", "lease_seconds", "guidelines", "scale_anchors"):
         if key in fields:
             setattr(campaign, key, fields[key])
     if "status" in fields and fields["status"] != campaign.status:
@@ -433,7 +481,8 @@ def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime, kind: str) -> 
     """A gold item of ``kind`` the reviewer has not had (never one about their own subject)."""
     candidates = (ReviewItem.objects.filter(campaign=campaign, is_gold=True, kind=kind)
                   .exclude(subject__owner=reviewer)
-                  .exclude(assignments__reviewer=reviewer).order_by("position"))
+                  .exclude(assignments__reviewer=reviewer).exclude(skips__reviewer=reviewer)
+                  .order_by("position"))
     for row in candidates[:MAX_CLAIM_TRIES]:
         try:
             with transaction.atomic():
@@ -451,8 +500,9 @@ def _free_slots(campaign: Campaign, reviewer: Any, now: datetime):
     ids follow (item position, slot): ``campaign_create`` inserts them in that order, so there is no
     join and no sort of every free slot."""
     mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id")
+    skipped = Skip.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id")
     slots = (Assignment.objects.filter(campaign=campaign, slot__isnull=False)  # gold slots have no slot
-             .exclude(item__subject__owner=reviewer).exclude(item__in=mine)
+             .exclude(item__subject__owner=reviewer).exclude(item__in=mine).exclude(item__in=skipped)
              .select_related("item").order_by("pk"))
     if connection.features.has_select_for_update_skip_locked:
         slots = slots.select_for_update(skip_locked=True, of=("self",))
@@ -516,7 +566,9 @@ def _reviewer_role(user: Any) -> str:
     return Role.PHOTOGRAPHER.value if Role.PHOTOGRAPHER in user_roles(user) else Role.REVIEWER.value
 
 
-def _locked_assignment(*, assignment_id: int, reviewer: Any, kind: str, now: datetime) -> Assignment:
+def _own_assignment(*, assignment_id: int, reviewer: Any) -> Assignment:
+    """The reviewer's assignment, locked; a 404 when there is none, 403 when it is someone else's,
+    409 when its campaign is closed."""
     try:
         assignment = (Assignment.objects.select_for_update(of=("self",))
                       .select_related("item", "campaign").get(pk=assignment_id))
@@ -525,11 +577,16 @@ def _locked_assignment(*, assignment_id: int, reviewer: Any, kind: str, now: dat
     if assignment.reviewer_id != reviewer.pk:
         raise Forbidden("This assignment is not yours (it may have been handed to someone else after "
                         "your lease ran out).", code="not_your_assignment")
+    if not assignment.campaign.is_open:
+        raise Conflict("This campaign is closed.", code="campaign_closed")
+    return assignment
+
+
+def _locked_assignment(*, assignment_id: int, reviewer: Any, kind: str, now: datetime) -> Assignment:
+    assignment = _own_assignment(assignment_id=assignment_id, reviewer=reviewer)
     if assignment.item.kind != kind:
         raise ApplicationError(f"Assignment {assignment_id} is a {assignment.item.kind} task, not {kind}.",
                                code="wrong_task_kind")
-    if not assignment.campaign.is_open:
-        raise Conflict("This campaign is closed.", code="campaign_closed")
     if assignment.submitted_at is None and assignment.lease_expires_at < now:
         raise Conflict("Your lease on this item ran out; ask for the next item to continue.",
                        code="assignment_expired")
@@ -670,6 +727,69 @@ def blind_submit(*, reviewer: Any, assignment_id: int, answer: str, confidence: 
 # --- Pair diversity -------------------------------------------------------------------------------
 
 PAIR_DIVERSITY = "pair_diversity"
+
+
+# --- Skip and undo --------------------------------------------------------------------------------
+
+ANSWER_MODELS: dict[str, type] = {TaskKind.RATING: Rating, TaskKind.PAIRWISE: Comparison,
+                                  TaskKind.BLIND: BlindJudgement}
+#: What an undone answer gives back to the page, per kind (the fields the reviewer had filled in).
+UNDO_FIELDS: dict[str, tuple[str, ...]] = {
+    TaskKind.RATING: (*RATING_DIMENSIONS, "flags", "comment", "expert_note"),
+    TaskKind.PAIRWISE: ("choice", "reason", "expert_note"),
+    TaskKind.BLIND: ("answer", "confidence", "expert_note"),
+}
+
+
+@transaction.atomic
+def assignment_skip(*, reviewer: Any, assignment_id: int, reason: str = "") -> Skip:
+    """Pass on an item without answering: the skip is recorded, the slot goes back to the pool (a gold
+    item's slot, made for this reviewer, is dropped) and the item is never handed to this reviewer
+    again. Skipping the same item twice returns the first record."""
+    assignment = _own_assignment(assignment_id=assignment_id, reviewer=reviewer)
+    if assignment.submitted_at is not None:
+        raise Conflict("This item is answered already: undo the answer instead of skipping it.",
+                       code="already_answered")
+    if len(reason) > SKIP_REASON_MAX_LENGTH:
+        raise ApplicationError(f"A skip reason has at most {SKIP_REASON_MAX_LENGTH} characters.",
+                               code="invalid", extra={"fields": {"reason": ["Too long."]}})
+    skip, _ = Skip.objects.get_or_create(item=assignment.item, reviewer=reviewer,
+                                         defaults={"campaign": assignment.campaign, "reason": reason.strip()})
+    if assignment.slot is None:
+        assignment.delete()
+    else:
+        Assignment.objects.filter(pk=assignment.pk).update(reviewer=None, leased_at=None,
+                                                           lease_expires_at=None, swapped=False)
+    return skip
+
+
+@transaction.atomic
+def answer_undo(*, reviewer: Any, assignment_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Take back the reviewer's last answer in a campaign while the item's lease still holds: the
+    answer is deleted, the item counts one answer fewer and is the reviewer's to answer again (it
+    comes back first from ``assignment_next``). Returns the kind and the fields that were given, so
+    the page can show them again."""
+    now = now or timezone.now()
+    assignment = _own_assignment(assignment_id=assignment_id, reviewer=reviewer)
+    if assignment.submitted_at is None:
+        raise Conflict("This item has no answer to undo.", code="not_answered")
+    last = (Assignment.objects.filter(campaign=assignment.campaign, reviewer=reviewer,
+                                      submitted_at__isnull=False)
+            .order_by("-submitted_at", "-pk").values_list("pk", flat=True).first())
+    if last != assignment.pk:
+        raise Conflict("Only your last answer can be undone.", code="not_last_answer")
+    if assignment.lease_expires_at is None or assignment.lease_expires_at < now:
+        raise Conflict("The time on this item has run out: its answer can no longer be undone.",
+                       code="undo_expired")
+    kind = assignment.item.kind
+    answer = ANSWER_MODELS[kind].objects.get(assignment=assignment)
+    given = {name: getattr(answer, name) for name in UNDO_FIELDS[kind]}
+    if kind == TaskKind.PAIRWISE:  # the choice as the reviewer saw it (left/right on their screen)
+        given["choice"] = answer.choice
+    answer.delete()
+    Assignment.objects.filter(pk=assignment.pk).update(submitted_at=None)
+    ReviewItem.objects.filter(pk=assignment.item_id).update(answers=F("answers") - 1)
+    return {"assignment": assignment.pk, "kind": kind, "answer": given}
 
 
 def _pair_key(items: Sequence[ReviewItem]) -> str:

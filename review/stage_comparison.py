@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 
 from generation.generator.selectors import heldout_photos
 from generation.generator.services import generation_job_create
@@ -72,7 +73,12 @@ def _generate(job: Job, photo: Any, version: GeneratorVersion, stages: list[str]
     return request
 
 
-@job_kind(KIND, resumable=True, title="Studio stage comparison campaign")
+def _comparison_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    campaign = result.get("campaign")
+    return [(f"Review campaign #{campaign}", reverse("review:campaign", args=[campaign]))] if campaign else []
+
+
+@job_kind(KIND, resumable=True, title="Studio stage comparison campaign", links=_comparison_links)
 def stage_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     p = job.params
     version = GeneratorVersion.objects.get(name=p["version"])

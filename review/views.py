@@ -14,20 +14,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from generation.models import GenerationJob, Subject
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required, signed_in_required
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from review.forms import CampaignForm
+from review.guidelines import guidelines_html
 from review.models import Campaign
+from review.options import SCORES
 from review.selectors import (
     assignment_for_image,
     assignment_image_png,
     campaign_get,
     campaign_progress,
+    campaign_selection_view,
     campaigns_visible,
     reviewer_done_count,
-    row_lookup,
     task_vocabulary,
 )
 from review.services import campaign_create, campaign_update, can_take
@@ -54,9 +55,6 @@ def campaign_create_page(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
 
     def create(values: dict[str, Any]) -> Campaign:
-        values["generation_job"] = row_lookup(model=GenerationJob, value=values["generation_job"],
-                                              label="generation job")
-        values["subject"] = row_lookup(model=Subject, value=values["subject"], label="subject")
         return campaign_create(created_by=request.user, **values)
 
     campaign = form_submit(form=form, service=create) if request.method == "POST" else None
@@ -72,6 +70,8 @@ def campaign_detail_page(request: HttpRequest, campaign_id: int) -> HttpResponse
     campaign = _campaign_or_404(request, campaign_id)
     return render(request, "review/campaign_detail.html", {
         "campaign": campaign, "progress": campaign_progress(campaign),
+        "selection": campaign_selection_view(campaign.selection),
+        "guidelines_html": guidelines_html(campaign.guidelines),
         "is_engineer": has_role(request.user, ENGINEERS)})
 
 
@@ -96,8 +96,11 @@ def work_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("This campaign is for: " + ", ".join(campaign.allowed_roles))
+    anchors = campaign.scale_anchors or {}
     return render(request, "review/work.html", {
         "campaign": campaign, "vocabulary": task_vocabulary(),
+        "anchors": [(str(n), anchors.get(str(n), "")) for n in SCORES],
+        "guidelines_html": guidelines_html(campaign.guidelines),
         "done": reviewer_done_count(campaign=campaign, reviewer=request.user)})
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.text import slugify
 
 from generation.generator.services import generator_files, generator_version_register
@@ -319,7 +320,13 @@ def _register(finetuning: GeneratorFineTuning, model: Any, gen_config: Any, out_
     return version
 
 
-@job_kind("generator_finetune", resumable=True, title="Fine-tune a generator")
+def _finetune_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    name = result.get("version")
+    return ([(f"Generator version {name}", reverse("generation:versions") + f"#version-{name}"),
+             ("Fine-tunings", reverse("reward:finetunings"))] if name else [])
+
+
+@job_kind("generator_finetune", resumable=True, title="Fine-tune a generator", links=_finetune_links)
 def generator_finetune(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Load the parent, wrap it with LoRA, train by the fine-tuning's method (checkpointing: a retry
     resumes), register the merged weights as a candidate child version. Any failure removes the

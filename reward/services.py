@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.text import slugify
 
 from generation.models import Headshot
@@ -204,7 +205,12 @@ def reward_training_start(*, dataset: PreferenceDataset, dimension: str, started
     return version
 
 
-@job_kind("reward_training", resumable=True, title="Train a reward model")
+def _training_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    name = result.get("version")
+    return [(f"Reward model {name}", reverse("reward:model", args=[name]))] if name else []
+
+
+@job_kind("reward_training", resumable=True, title="Train a reward model", links=_training_links)
 def reward_model_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Train with TRL on the dataset's training pairs, stop by the validation people's pairs, evaluate
     on the held-out people's pairs. A failure marks the version failed (it can never become active);

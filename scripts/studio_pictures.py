@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from generation.ml import FaceAnalyzer, corpus_photo, corpus_wheel, decode_photo
-    from generation.ml.align import align_face, alignment_matrix, transform_points
+    from generation.ml.align import align_face, aligned_face
     from generation.ml.generator import load_generator, sample, to_tensor, to_uint8
     from generation.ml.selfie import simulated_selfie
     from generation.ml.studio.base import FaceContext
@@ -52,7 +52,7 @@ def main() -> None:
         clean = align_face(rgb, landmarks, 256)
         casual, _ = simulated_selfie(align_face(rgb, landmarks, 128), seed=args.seed + i, size=64)
         raw = to_uint8(sample(unet, sched, to_tensor(casual[None]), steps=25, seeds=[args.seed + i]))[0]
-        face = FaceContext(landmarks=transform_points(alignment_matrix(landmarks, 64), landmarks))
+        face = FaceContext(landmarks=aligned_face(rgb, landmarks, 64)[1])
         final, _ = stages_apply(raw, face, stages_check(None))
         backdrop, more = stages_apply(raw, face, stages_check([*DEFAULT_STAGES, "background"]))
         print(f"{name}: " + ", ".join(f"{r['name']} {r['status']}" for r in more))

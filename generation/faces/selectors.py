@@ -8,18 +8,21 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
-from generation.models import PhotoStatus, SourcePhoto, Subject
+from generation.models import PhotoStatus, SourcePhoto, Subject, SubjectSource
 from hfplatform.accounts.roles import ENGINEERS, has_role
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.imaging import stored_rgb
 
 
-def subject_list(*, user: Any, photo_status: str | None = None) -> QuerySet[Subject]:
-    """Subjects the user may see, each with ``photo_count`` and ``<status>_count`` for every photo
-    status (``accepted_count``, ``rejected_count``, …); with ``photo_status``, only subjects with at
-    least one photo in that status (anything else is a 400 naming the allowed values)."""
+def subject_list(*, user: Any, photo_status: str | None = None, search: str = "",
+                 source: str = "") -> QuerySet[Subject]:
+    """Subjects the user may see, each with ``photo_count``, ``<status>_count`` for every photo
+    status (``accepted_count``, ``rejected_count``, …) and ``cover_photo`` (the first accepted photo,
+    for a thumbnail); with ``photo_status``, only subjects with at least one photo in that status
+    (anything else is a 400 naming the allowed values); ``search`` matches the name or corpus
+    reference, ``source`` is ``upload`` or ``corpus``."""
     if photo_status is not None and photo_status not in PhotoStatus.values:
         raise ApplicationError(
             f"Unknown photo status {photo_status!r}; choose one of: {', '.join(PhotoStatus.values)}.",
@@ -29,9 +32,19 @@ def subject_list(*, user: Any, photo_status: str | None = None) -> QuerySet[Subj
         photo_count=Count("photos"),
         **{f"{status}_count": Count("photos", filter=Q(photos__status=status))
            for status in PhotoStatus.values},
+        cover_photo=Min("photos__pk", filter=Q(photos__status=PhotoStatus.ACCEPTED)),
     )
     if not has_role(user, ENGINEERS):
         subjects = subjects.filter(owner=user)
+    if search.strip():
+        subjects = subjects.filter(Q(display_name__icontains=search.strip())
+                                   | Q(source_ref__icontains=search.strip()))
+    if source:
+        if source not in SubjectSource.values:
+            raise ApplicationError(
+                f"Unknown source {source!r}; choose one of: {', '.join(SubjectSource.values)}.",
+                code="invalid", extra={"fields": {"source": ["Unknown source."]}})
+        subjects = subjects.filter(source=source)
     if photo_status is not None:
         in_status = SourcePhoto.objects.filter(subject=OuterRef("pk"), status=photo_status)
         subjects = subjects.filter(Exists(in_status))

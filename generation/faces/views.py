@@ -8,6 +8,7 @@ import mimetypes
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from generation.faces.forms import SubjectForm
 from generation.faces.selectors import photo_get, subject_get, subject_list
 from generation.faces.services import photos_upload, subject_create, subject_delete
-from generation.models import PhotoStatus
+from generation.models import PhotoStatus, SubjectSource
 from hfplatform.accounts.roles import ENGINEERS, role_required
 from hfplatform.errors import ApplicationError
 from hfplatform.views import found_or_404
@@ -34,6 +35,9 @@ def private_file(name: str, *, content_type: str) -> FileResponse:
     return response
 
 
+SUBJECTS_PER_PAGE = 24
+
+
 @role_required(*ENGINEERS)
 def subject_list_page(request: HttpRequest) -> HttpResponse:
     form = SubjectForm(request.POST or None)
@@ -41,8 +45,18 @@ def subject_list_page(request: HttpRequest) -> HttpResponse:
         subject = subject_create(owner=request.user, **form.cleaned_data)
         messages.success(request, f"Created {subject.display_name}. Now upload a few selfies.")
         return redirect("generation:subject", subject_id=subject.pk)
-    subjects = subject_list(user=request.user)[:200]
-    return render(request, "generation/subject_list.html", {"form": form, "subjects": subjects})
+    search, source = request.GET.get("q", "")[:100], request.GET.get("source", "")
+    try:
+        subjects = subject_list(user=request.user, search=search, source=source)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        search, source = "", ""
+        subjects = subject_list(user=request.user)
+    ordered = subjects.order_by("display_name", "pk")
+    page = Paginator(ordered, SUBJECTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "generation/subject_list.html", {
+        "form": form, "page": page, "subjects": page.object_list, "search": search, "source": source,
+        "sources": SubjectSource.choices})
 
 
 @require_POST

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 
 from generation.faces.selectors import accepted_photo, accepted_photos, photo_crop
 from generation.generator.options import (
@@ -270,7 +271,16 @@ def headshot_images(*, request: GenerationJob, progress: JobProgress | None = No
     return casual, outputs
 
 
-@job_kind("generation", resumable=True, title="Generate headshots")
+def _generation_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    request = GenerationJob.objects.filter(pk=result.get("generation_job")).select_related("subject").first()
+    if request is None:
+        return []
+    count = len(result.get("headshots", []))
+    return [(f"{count} headshots of {request.subject.display_name}",
+             reverse("generation:subject", args=[request.subject_id]))]
+
+
+@job_kind("generation", resumable=True, title="Generate headshots", links=_generation_links)
 def headshots_generate(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Sample every candidate first, rank them (on the generator's output), run the studio stages,
     then store files and rows in one transaction: a failed or killed job leaves no half-written

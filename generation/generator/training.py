@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from PIL import Image
 
 from generation.generator.options import (
@@ -156,7 +157,14 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
                       enqueue=enqueue)
 
 
-@job_kind("generator_training", resumable=True, title="Train generator")
+def _training_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    name = result.get("version")
+    if not name:
+        return []
+    return [(f"Generator version {name}", reverse("generation:versions") + f"#version-{name}")]
+
+
+@job_kind("generator_training", resumable=True, title="Train generator", links=_training_links)
 def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Train on the stored crops, checkpointing as it goes (a retry resumes from the last
     checkpoint), then register the result as a candidate (or active) version."""

@@ -57,6 +57,13 @@ def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def aligned_face(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The aligned ``size`` × ``size`` crop (``align_face``) and the photo's landmarks carried into it:
+    what a studio stage needs to know where the face is in the generator's frame."""
+    points = transform_points(alignment_matrix(landmarks, size), landmarks)
+    return align_face(rgb, landmarks, size), points
+
+
 def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int = 128) -> np.ndarray:
     """The face warped into a ``size`` × ``size`` × 3 uint8 frame (canonical positions above)."""
     matrix = alignment_matrix(landmarks, size)

@@ -115,6 +115,17 @@ def degrade(clean: np.ndarray, seed: int, strength: float = 1.0,
     return _to_uint8(image)
 
 
+def degrade_step(clean: np.ndarray, step: str, params: dict[str, float]) -> np.ndarray:
+    """``clean`` (H×W×3 uint8) under one step of the recipe with chosen ``params`` (the keys
+    ``degradation_params`` draws for that step): the known damage that measures a studio stage."""
+    if step not in _APPLY:
+        raise ValueError(f"unknown degradation step {step!r} (one of {', '.join(_APPLY)})")
+    clean = np.asarray(clean)
+    if clean.ndim != 3 or clean.shape[2] != 3 or clean.dtype != np.uint8:
+        raise ValueError(f"expected an H×W×3 uint8 image, got {clean.shape} {clean.dtype}")
+    return _to_uint8(_APPLY[step](clean.astype(np.float32) / 255.0, params))
+
+
 def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -12,7 +17,7 @@ from rest_framework.views import APIView
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_SIZES, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
-from hfplatform.jobs.selectors import job_get, job_list
+from hfplatform.jobs.selectors import job_get, job_links, job_list
 from hfplatform.jobs.services import job_cancel
 
 
@@ -35,9 +40,14 @@ class JobOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     is_finished = serializers.BooleanField()
     url = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField(help_text="What the finished job made: [{label, url}].")
 
     def get_url(self, job) -> str:
         return f"/jobs/{job.pk}/"
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField(child=serializers.CharField())))
+    def get_links(self, job) -> list[dict[str, str]]:
+        return job_links(job)
 
 
 class JobListApi(APIView):

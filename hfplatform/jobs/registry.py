@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 Handler = Callable[..., dict[str, Any] | None]
+#: What a finished job made, for its page: ``links(result) -> [(label, url)]`` from the result dict.
+Links = Callable[[dict[str, Any]], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -21,19 +23,23 @@ class JobKind:
     handler: Handler
     resumable: bool = False
     title: str = ""
+    links: Links | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, resumable: bool = False, title: str = "") -> Callable[[Handler], Handler]:
-    """Register ``handler`` as the service that runs jobs of kind ``name``."""
+def job_kind(name: str, *, resumable: bool = False, title: str = "",
+             links: Links | None = None) -> Callable[[Handler], Handler]:
+    """Register ``handler`` as the service that runs jobs of kind ``name``; ``links`` turns a
+    finished job's result into links to what it made (its page lists them)."""
 
     def register(handler: Handler) -> Handler:
         existing = _KINDS.get(name)
         if existing is not None and existing.handler is not handler:
             raise RuntimeError(f"job kind {name!r} registered twice")
-        _KINDS[name] = JobKind(name=name, handler=handler, resumable=resumable, title=title or name)
+        _KINDS[name] = JobKind(name=name, handler=handler, resumable=resumable, title=title or name,
+                               links=links)
         return handler
 
     return register

@@ -18,7 +18,7 @@ from hfplatform.accounts.roles import (
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
-from hfplatform.jobs.selectors import job_get, job_list
+from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
 from hfplatform.views import found_or_404
 
 
@@ -40,7 +40,8 @@ def job_detail_page(request: HttpRequest, job_id: int) -> HttpResponse:
     can_cancel = not job.is_finished and is_owner_or_has_role(
         request.user, job.started_by_id, ENGINEERS
     )
-    return render(request, "jobs/detail.html", {"job": job, "can_cancel": can_cancel})
+    return render(request, "jobs/detail.html", {"job": job, "can_cancel": can_cancel, "links": job_links(job),
+                                                "summary": job_result_summary(job)})
 
 
 @require_POST

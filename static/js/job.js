@@ -21,13 +21,42 @@
     $("job-finished").textContent = fmt(job.finished_at);
     $("job-attempts").textContent = job.attempts;
     $("job-log").textContent = job.log_tail;
+    $("job-log").hidden = !job.log_tail;
+    $("job-log-empty").hidden = Boolean(job.log_tail);
     $("job-result").textContent = Object.keys(job.result).length ? JSON.stringify(job.result, null, 2) : "";
+    if (job.is_finished) renderFinished(job);
     const error = $("job-error");
     error.hidden = !job.error;
     error.textContent = job.error;
     const cancel = $("job-cancel");
     if (cancel && job.is_finished) cancel.remove();
     drawCurves(job.result || {});
+  }
+
+  // What the job made, and its result in words, once it has finished (the page may have been opened
+  // while it ran).
+  function renderFinished(job) {
+    const links = $("job-links");
+    links.replaceChildren(...(job.links.length ? job.links.map((link) => {
+      const item = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = link.url;
+      a.textContent = link.label;
+      item.append(a);
+      return item;
+    }) : [Object.assign(document.createElement("li"), { className: "muted", textContent: "Nothing to link to." })]));
+    const summary = $("job-summary");
+    const rows = Object.entries(job.result || {}).flatMap(([key, value]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+      const dd = document.createElement("dd");
+      dd.textContent = Array.isArray(value) ? (value.length <= 8 && value.every((v) => typeof v !== "object") ? value.join(", ") : value.length + " values")
+        : value !== null && typeof value === "object" ? Object.keys(value).length + " entries"
+        : typeof value === "boolean" ? (value ? "yes" : "no")
+        : typeof value === "number" && !Number.isInteger(value) ? String(Number(value.toPrecision(4))) : String(value);
+      return [dt, dd];
+    });
+    if (rows.length) summary.replaceChildren(...rows);
   }
 
   // Loss curve (and eval accuracy, when the job reports one) as an inline SVG, redrawn on each poll.

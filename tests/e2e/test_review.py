@@ -5,7 +5,6 @@ page; an exhausted campaign says so."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from review.models import Assignment, BlindJudgement, Comparison, Rating
 from review.services import assignment_next, rating_submit
-from tests.factories.browser import log_in
+from tests.factories.browser import log_in, press, task_shown
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,21 +26,6 @@ def _open_work(page: Page, campaign) -> None:
 
 def _same_document(page: Page) -> None:
     assert page.evaluate("window.__marker") == "same document"
-
-
-def _shown(page: Page, kind: str, after: str | None = None) -> str:
-    """Wait until a ``kind`` task other than assignment ``after`` is on screen; its assignment id."""
-    section = page.get_by_test_id(f"task-{kind}")
-    if after is not None:
-        expect(section).not_to_have_attribute("data-assignment", after)
-    expect(section).to_have_attribute("data-assignment", re.compile(r"^\d+$"))
-    expect(section).to_be_visible()
-    return section.get_attribute("data-assignment")
-
-
-def _press(page: Page, *keys: str) -> None:
-    for key in keys:
-        page.keyboard.press(key)
 
 
 def _expect_scores(page: Page, **scores: int | None) -> None:
@@ -74,58 +58,58 @@ def test_reviewer_rates_compares_and_judges_by_keyboard(page, make_user, review_
 
     # --- Three ratings, keyboard only ---------------------------------------------------------
     _open_work(page, rating)
-    first = _shown(page, "rating")
+    first = task_shown(page, "rating")
     expect(page.get_by_test_id("expert-note")).to_be_hidden()  # photographers only
     expect(page.get_by_test_id("done-count")).to_have_text("0")
     _focused_scale(page, "professionalism")
-    _press(page, "4")
+    press(page, "4")
     _focused_scale(page, "likeness")
-    _press(page, "3")
+    press(page, "3")
     _focused_scale(page, "appeal")
-    _press(page, "ArrowUp")
+    press(page, "ArrowUp")
     _focused_scale(page, "likeness")
-    _press(page, "5", "2")  # likeness 5, appeal 2
+    press(page, "5", "2")  # likeness 5, appeal 2
     _expect_scores(page, professionalism=4, likeness=5, appeal=2)
-    _press(page, "e", "t")
+    press(page, "e", "t")
     expect(_flag(page, "eyes")).to_be_checked()
     expect(_flag(page, "teeth")).to_be_checked()
-    _press(page, "t")  # toggled off again
+    press(page, "t")  # toggled off again
     expect(_flag(page, "teeth")).not_to_be_checked()
-    _press(page, "Enter")
+    press(page, "Enter")
 
-    second = _shown(page, "rating", after=first)
+    second = task_shown(page, "rating", after=first)
     _same_document(page)
     expect(page.get_by_test_id("done-count")).to_have_text("1")
     _expect_scores(page, professionalism=None, likeness=None, appeal=None)  # a fresh form
     expect(page.locator("input[name=flag]:checked")).to_have_count(0)
     _focused_scale(page, "professionalism")
-    _press(page, "ArrowDown", "ArrowDown")
+    press(page, "ArrowDown", "ArrowDown")
     _focused_scale(page, "appeal")
-    _press(page, "ArrowDown")  # stays on the last scale
+    press(page, "ArrowDown")  # stays on the last scale
     _focused_scale(page, "appeal")
-    _press(page, "1")
+    press(page, "1")
     _focused_scale(page, "appeal")
-    _press(page, "ArrowUp", "ArrowUp", "ArrowUp")  # stops at the first scale
+    press(page, "ArrowUp", "ArrowUp", "ArrowUp")  # stops at the first scale
     _focused_scale(page, "professionalism")
-    _press(page, "5", "5", "h", "B")  # a shifted letter toggles its flag too
+    press(page, "5", "5", "h", "B")  # a shifted letter toggles its flag too
     _expect_scores(page, professionalism=5, likeness=5, appeal=1)
     expect(_flag(page, "hair")).to_be_checked()
     expect(_flag(page, "background")).to_be_checked()
-    _press(page, "Enter")
+    press(page, "Enter")
 
-    third = _shown(page, "rating", after=second)
+    third = task_shown(page, "rating", after=second)
     _same_document(page)
     expect(page.get_by_test_id("done-count")).to_have_text("2")
-    _press(page, "2", "ArrowLeft")  # professionalism 2, then back to it
+    press(page, "2", "ArrowLeft")  # professionalism 2, then back to it
     _focused_scale(page, "professionalism")
-    _press(page, "3", "ArrowRight")  # professionalism 3, focus to likeness, then appeal
+    press(page, "3", "ArrowRight")  # professionalism 3, focus to likeness, then appeal
     _focused_scale(page, "appeal")
-    _press(page, "Enter")  # likeness and appeal are missing: refused on the page, nothing sent
+    press(page, "Enter")  # likeness and appeal are missing: refused on the page, nothing sent
     expect(page.locator("#review-error")).to_contain_text("likeness is missing")
     assert page.get_by_test_id("task-rating").get_attribute("data-assignment") == third
-    _press(page, "4", "ArrowLeft", "1")
+    press(page, "4", "ArrowLeft", "1")
     _expect_scores(page, professionalism=3, likeness=1, appeal=4)
-    _press(page, "Enter")
+    press(page, "Enter")
 
     expect(page.get_by_test_id("no-work")).to_be_visible()  # three headshots, all rated
     expect(page.get_by_test_id("task-rating")).to_be_hidden()
@@ -143,18 +127,18 @@ def test_reviewer_rates_compares_and_judges_by_keyboard(page, make_user, review_
 
     # --- One pairwise choice -----------------------------------------------------------------
     _open_work(page, pairwise)
-    pair = _shown(page, "pairwise")
-    _press(page, "ArrowLeft")
+    pair = task_shown(page, "pairwise")
+    press(page, "ArrowLeft")
     expect(page.get_by_test_id("pair-choice")).to_have_text("Left")
-    _press(page, "ArrowDown")
+    press(page, "ArrowDown")
     expect(page.get_by_test_id("pair-choice")).to_have_text("Can't tell")
-    _press(page, "ArrowRight", "l")
+    press(page, "ArrowRight", "l")
     expect(page.get_by_test_id("pair-choice")).to_have_text("Right")
     expect(page.locator("input[name=reason][value=likeness]")).to_be_checked()
-    _press(page, "p")  # the reason is one of three: professional replaces likeness
+    press(page, "p")  # the reason is one of three: professional replaces likeness
     expect(page.locator("input[name=reason][value=professional]")).to_be_checked()
     expect(page.locator("input[name=reason]:checked")).to_have_count(1)
-    _press(page, "Enter")
+    press(page, "Enter")
     expect(page.get_by_test_id("no-work")).to_be_visible()
     expect(page.get_by_test_id("task-pairwise")).to_be_hidden()
     _same_document(page)
@@ -170,19 +154,19 @@ def test_reviewer_rates_compares_and_judges_by_keyboard(page, make_user, review_
 
     # --- Blind test: the generated headshot and a real portrait, in the campaign's order -------
     _open_work(page, blind)
-    one = _shown(page, "blind")
-    _press(page, "a", "2", "4")  # AI; confidence 2, then 4
+    one = task_shown(page, "blind")
+    press(page, "ArrowLeft", "2", "4")  # AI; confidence 2, then 4
     expect(page.get_by_test_id("blind-answer")).to_have_text("AI-generated")
     expect(page.locator("[data-testid=blind-confidence] button[aria-checked=true]")).to_have_text("4")
-    _press(page, "Enter")
-    two = _shown(page, "blind", after=one)
+    press(page, "Enter")
+    two = task_shown(page, "blind", after=one)
     _same_document(page)
     expect(page.get_by_test_id("blind-answer")).to_have_text("—")
-    _press(page, "Enter")  # no answer yet: refused on the page
+    press(page, "Enter")  # no answer yet: refused on the page
     expect(page.locator("#review-error")).to_contain_text("AI or studio")
-    _press(page, "a", "s", "1")  # changed its mind: studio
+    press(page, "ArrowLeft", "ArrowRight", "1")  # changed its mind: studio
     expect(page.get_by_test_id("blind-answer")).to_have_text("Studio photograph")
-    _press(page, "Enter")
+    press(page, "Enter")
     expect(page.get_by_test_id("no-work")).to_be_visible()
     expect(page.get_by_test_id("done-count")).to_have_text("2")
     _same_document(page)
@@ -208,24 +192,24 @@ def test_photographer_adds_an_expert_note(page, make_user, review_world, make_ca
     photographer = make_user("photographer")
     log_in(page, photographer.username)
     _open_work(page, campaign)
-    shown = _shown(page, "rating")
+    shown = task_shown(page, "rating")
     note = page.get_by_test_id("expert-note")
     expect(note).to_be_visible()
-    _press(page, "3", "4")
+    press(page, "3", "4")
     note.click()
     # In the text box keys type: letters that are flags and digits that are scores change nothing.
     page.keyboard.type("Harsh shadow at 45 degrees")
-    _press(page, "Enter")  # a new line, not a submission
+    press(page, "Enter")  # a new line, not a submission
     page.keyboard.type("retouch the teeth")
     expect(note).to_have_value("Harsh shadow at 45 degrees\nretouch the teeth")
     expect(page.locator("input[name=flag]:checked")).to_have_count(0)
     _expect_scores(page, professionalism=3, likeness=4, appeal=None)
-    _press(page, "Escape")  # back to the scales, where keys score again
+    press(page, "Escape")  # back to the scales, where keys score again
     _focused_scale(page, "appeal")
-    _press(page, "5", "s")
+    press(page, "5", "s")
     expect(_flag(page, "skin")).to_be_checked()
     note.click()
-    _press(page, "Control+Enter")  # submits from the text box
+    press(page, "Control+Enter")  # submits from the text box
     expect(page.get_by_test_id("no-work")).to_be_visible()
     _same_document(page)
 
@@ -243,29 +227,29 @@ def test_answer_survives_a_lapsed_lease_but_not_a_lost_slot(page, make_user, rev
     reviewer, other = make_user("reviewer"), make_user("reviewer")
     log_in(page, reviewer.username)
     _open_work(page, campaign)
-    first = _shown(page, "rating")
-    _press(page, "2", "3", "4", "c")
+    first = task_shown(page, "rating")
+    press(page, "2", "3", "4", "c")
     past = timezone.now() - timedelta(seconds=1)
     Assignment.objects.filter(pk=first).update(lease_expires_at=past)
-    _press(page, "Enter")  # refused (lease ran out); the slot is renewed and the answer kept
+    press(page, "Enter")  # refused (lease ran out); the slot is renewed and the answer kept
     expect(page.locator("#review-error")).to_contain_text("still yours")
     expect(page.get_by_test_id("task-rating")).to_be_visible()
     assert page.get_by_test_id("task-rating").get_attribute("data-assignment") == first
     _expect_scores(page, professionalism=2, likeness=3, appeal=4)
     expect(_flag(page, "colour")).to_be_checked()
     assert not Rating.objects.exists()
-    _press(page, "Enter")
-    second = _shown(page, "rating", after=first)
+    press(page, "Enter")
+    second = task_shown(page, "rating", after=first)
     expect(page.locator("#review-error")).to_be_hidden()
     rating = Rating.objects.get(reviewer=reviewer)
     assert (rating.assignment_id, rating.professionalism, rating.likeness, rating.appeal, rating.flags) == (
         int(first), 2, 3, 4, ["colour"])
 
-    _press(page, "5", "5", "5")
+    press(page, "5", "5", "5")
     # Meanwhile the lease ran out and another reviewer took the slot.
     Assignment.objects.filter(pk=second).update(reviewer=other, lease_expires_at=timezone.now()
                                                 + timedelta(minutes=10))
-    _press(page, "Enter")
+    press(page, "Enter")
     expect(page.get_by_test_id("no-work")).to_be_visible()
     expect(page.locator("#review-error")).to_contain_text("not yours")
     expect(page.locator("#review-error")).to_contain_text("was not stored")
@@ -300,7 +284,7 @@ def test_no_work_left_says_so(page, make_user, review_world, make_campaign):
     for kind in ("rating", "pairwise", "blind"):
         expect(page.get_by_test_id(f"task-{kind}")).to_be_hidden()
     expect(page.get_by_test_id("submit")).to_be_hidden()
-    _press(page, "3", "Enter")  # nothing to answer: keys do nothing
+    press(page, "3", "Enter")  # nothing to answer: keys do nothing
     expect(page.get_by_test_id("no-work")).to_be_visible()
     assert not Rating.objects.filter(reviewer=reviewer).exists()
     assert not Assignment.objects.filter(reviewer=reviewer).exists()
@@ -328,7 +312,7 @@ def test_the_review_page_shows_the_headshot_at_256_px_after_the_studio_stages(pa
     campaign = make_campaign(world, task_kinds=["rating"], overlap=1, gold_rate=0.0)
     log_in(page, make_user("reviewer").username)
     _open_work(page, campaign)
-    _shown(page, "rating")
+    task_shown(page, "rating")
     image = page.locator("#rating-headshot")
     expect(image).to_have_js_property("complete", True)
     natural = page.evaluate("document.getElementById('rating-headshot').naturalWidth")

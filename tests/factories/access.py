@@ -69,6 +69,8 @@ API = [
     ("post", "/api/review/ratings/", EVERYONE, 400, None, 401),
     ("post", "/api/review/comparisons/", EVERYONE, 400, None, 401),
     ("post", "/api/review/blind/", EVERYONE, 400, None, 401),
+    ("post", "/api/review/skips/", EVERYONE, 400, None, 401),  # 400: which assignment? (yours only)
+    ("post", "/api/review/undo/", EVERYONE, 400, None, 401),
     ("get", "/api/reward/datasets/", {E, A, ADM}, 200, 403, 401),
     ("post", "/api/reward/datasets/", {E, ADM}, 400, 403, 401),
     ("post", "/api/reward/trainings/", {E, ADM}, 400, 403, 401),

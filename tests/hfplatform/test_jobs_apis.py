@@ -119,3 +119,24 @@ def test_healthz_reports_database_and_queue(client):
     response = client.get("/healthz/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+@pytest.mark.django_db
+def test_a_finished_job_links_to_what_it_made_and_reads_as_words(client_for, api_client_for, make_user):
+    engineer = make_user("ml_engineer")
+    job = Job.objects.create(kind="metric_snapshot", status="succeeded", started_by=engineer, progress=100,
+                             title="Metric snapshot",
+                             result={"snapshot": 7, "images": 24, "fid": 82.41234, "stopped_early": False,
+                                     "loss_curve": [[i, 1.0 / (i + 1)] for i in range(50)]})
+    body = api_client_for("auditor").get(f"/api/jobs/{job.pk}/").json()
+    assert body["links"] == [{"label": "Snapshot #7", "url": "/monitoring/snapshots/7/"}]
+    page = client_for("auditor").get(f"/jobs/{job.pk}/").content.decode()
+    assert '<a href="/monitoring/snapshots/7/">Snapshot #7</a>' in page
+    summary = page.split('data-testid="job-summary">')[1].split("</dl>")[0]
+    assert "<dt>Fid</dt><dd>82.41</dd>" in summary
+    assert "<dt>Stopped early</dt><dd>no</dd>" in summary
+    assert "<dt>Loss curve</dt><dd>50 values</dd>" in summary
+    running = Job.objects.create(kind="metric_snapshot", status="running", started_by=engineer)
+    assert api_client_for("auditor").get(f"/api/jobs/{running.pk}/").json()["links"] == []
+    page = client_for("auditor").get(f"/jobs/{running.pk}/").content.decode()
+    assert "No log lines yet: they appear as the job works." in page

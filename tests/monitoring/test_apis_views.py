@@ -125,3 +125,21 @@ def test_engineer_form_start_redirects_to_the_job(client_for, version):
     assert response.status_code == 302
     snapshot = MetricSnapshot.objects.get()
     assert response["Location"].endswith(f"/jobs/{snapshot.job_id}/")
+
+
+def test_the_snapshot_form_picks_the_reward_model_from_a_list(client_for, version):
+    from reward.models import PreferenceDataset, RewardModelVersion
+
+    dataset = PreferenceDataset.objects.create(name="d", fingerprint="f")
+    for name, status in (("rm-ready", "candidate"), ("rm-broken", "failed")):
+        RewardModelVersion.objects.create(name=name, dataset=dataset, dimension="appeal", status=status)
+    engineer = client_for(Role.ML_ENGINEER)
+    page = engineer.get("/monitoring/").content.decode()
+    picker = page.split('name="reward_model"')[1].split("</select>")[0]
+    assert '<option value="rm-ready">rm-ready (candidate, appeal)</option>' in picker
+    assert "rm-broken" not in picker
+    refused = engineer.post("/monitoring/snapshots/", {"generator_version": version.name, "candidates": 2,
+                                                        "steps": 2, "reward_model": "rm-broken"})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
+    assert not MetricSnapshot.objects.exists()

@@ -81,3 +81,20 @@ def test_the_lineage_page_and_api_by_role(client_for, api_client_for, chain, rol
 def test_an_unknown_version_is_404(client_for, api_client_for):
     assert client_for(E).get("/monitoring/lineage/nope/").status_code == 404
     assert api_client_for(E).get("/api/generator/versions/nope/lineage/").status_code == 404
+
+
+def test_the_version_page_shows_its_facts_configuration_and_grid(client_for, chain):
+    from django.core.files.base import ContentFile
+
+    _, child = chain
+    child.training_config = {"steps": 400, "prediction_type": "epsilon", "loss_curve": [[1, 0.5], [2, 0.4]]}
+    child.sample_grid.save("grid.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    html = client_for(A).get("/monitoring/lineage/child-v/").content.decode()
+    facts = html.split('data-testid="version-facts"')[1].split("</section>")[0]
+    assert '<a href="/monitoring/lineage/root-v/">root-v</a>' in facts
+    config = facts.split('data-testid="version-config"')[1]
+    assert "<dt>steps</dt><dd>400</dd>" in config
+    assert "<dt>loss curve</dt><dd>2 values</dd>" in config
+    assert 'src="/generator/child-v/grid.png"' in facts
+    versions = client_for(E).get("/generator/").content.decode()
+    assert '<a href="/monitoring/lineage/child-v/">child-v</a>' in versions

@@ -85,3 +85,17 @@ def test_assignment_images_only_for_the_holder_and_readers(client_for, make_user
         assert mine.status_code == 200
         assert mine.content[:4] == b"\x89PNG"
         assert client.get(f"/review/assignments/{assignment.pk}/nonsense.png").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_standing_is_for_those_who_see_the_campaign(api_client_for, campaign, role):
+    response = api_client_for(role).get(f"/api/review/campaigns/{campaign.pk}/standing/")
+    assert response.status_code == (401 if role is None else 200)  # every role sees this open campaign
+    if role is not None:
+        assert set(response.json()) == {"you", "others"}
+
+
+def test_standing_of_a_campaign_one_cannot_take_is_a_404(api_client_for, review_world, make_campaign):
+    world = review_world(subjects=1, per_subject=2, portraits=0)
+    photographers = make_campaign(world, task_kinds=["rating"], allowed_roles=["photographer"])
+    assert api_client_for(R).get(f"/api/review/campaigns/{photographers.pk}/standing/").status_code == 404

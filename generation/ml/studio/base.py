@@ -13,12 +13,19 @@ records the reason on the headshot and goes on with the image unchanged. It neve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+#: The shipped generator's dataset.json: its held-out people are left out of every studio model's
+#: training data (super-resolution, colour profile) and are the people studio figures are measured on.
+HELDOUT_SOURCE = REPOSITORY / "generation" / "checkpoints" / "headshot-v3" / "dataset.json"
 
 # dlib's 68-point layout (iBUG 300-W): jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67.
 JAW = slice(0, 17)
@@ -115,3 +122,14 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
     return np.ascontiguousarray(image)
+
+
+def heldout_refs(source: Path = HELDOUT_SOURCE) -> list[str]:
+    """The corpus file names a shipped generator held out (``heldout_refs`` of its dataset.json)."""
+    return sorted(json.loads(Path(source).read_text())["heldout_refs"])
+
+
+def repository_path(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (for commands and records)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPOSITORY)) if resolved.is_relative_to(REPOSITORY) else str(path)

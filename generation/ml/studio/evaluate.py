@@ -24,7 +24,7 @@ super_resolution
     its one ×4 pass area-averaged, so it costs the 256 pass).
 lighting
     Two known side lights on the clean crop, each then estimated (``estimate_light``) and removed
-    (``relight``). The degradation the generator is trained against (``degrade._lighting``) has a
+    (``relight``). The degradation the generator is trained against (the ``degrade`` lighting step) has a
     direction in the image plane only (a linear gain gradient, no 3-D azimuth), so the 3-D
     direction error needs a second, shaded light, and that one flatters the estimator.
     ``lambertian``: shading ``0.3 + 0.7·max(0, n·l)`` of the estimator's own ``face_normals``
@@ -34,7 +34,7 @@ lighting
     clipped pixels); ``direction_error`` is the 3-D angle (degrees) between the estimated and the
     true light. Unlike the lighting module's own tests, the photo's own low-frequency shading is not
     divided out first, so the studio light the portrait already has enters the estimate and the
-    errors are larger than there. ``gradient``: ``degrade._lighting`` itself (no vignette, exposure
+    errors are larger than there. ``gradient``: the ``degrade`` lighting step itself (no vignette, exposure
     1, gradient strength seeded in its own [0.3, 0.75]) from a seeded side (angle 0° or 180° ± 20°);
     its ``direction_error`` is the in-plane angle (degrees) between the estimate's (x, y) and the
     gradient's direction. For both, ``side_correct`` is the share whose estimated azimuth points to
@@ -44,7 +44,7 @@ lighting
     ``relight`` does less on turned heads (|yaw| over 10°, nothing over 30°) and overexposed faces,
     by design; those people count in the relit asymmetry as they are.
 colour
-    A seeded white-balance cast, the ``degrade._colour_cast`` step (channel gains ``1 + t − g/2``,
+    A seeded white-balance cast, the ``degrade`` colour_cast step (channel gains ``1 + t − g/2``,
     ``1 + g``, ``1 − t − g/2``) with |temperature t| in [0.08, 0.18] and |tint g| in [0.02, 0.08],
     random signs (the stronger part of the degradation's own ±0.18 / ±0.08), then ``harmonise``.
     Mean CIEDE2000 to the clean crop before and after, over the whole image and over the face
@@ -234,23 +234,44 @@ def _sr_scores(rows: list[tuple[np.ndarray, np.ndarray, float]], metric: Any, se
 # --- Lighting ---------------------------------------------------------------------------------------
 
 
-def lambertian_side_light(rgb: np.ndarray, landmarks: np.ndarray, azimuth: float) -> np.ndarray:
-    """``rgb`` under a light at ``azimuth`` (degrees, + = from the image's right, 0° elevation), shaded
-    with the estimator's own face ellipsoid (see the module doc): it flatters ``estimate_light``. The
-    shading peaks at 1 where the light meets the face square on, so it only darkens."""
+def lambertian_light(rgb: np.ndarray, landmarks: np.ndarray, direction: Sequence[float],
+                     ambient: float = AMBIENT) -> np.ndarray:
+    """``rgb`` lit by ``ambient`` + Lambert from the unit ``direction`` (x right, y up, z towards the
+    camera), shaded with the estimator's own face ellipsoid (see the module doc), multiplied into
+    linear RGB over the whole frame: it flatters ``estimate_light``. The shading peaks at 1 where the
+    light meets the face square on, so it only darkens."""
     normals, _ = lighting.face_normals(rgb.shape[:2], landmarks)
-    shading = AMBIENT + (1 - AMBIENT) * np.maximum(normals @ lighting.direction_from_angles(azimuth), 0.0)
+    shading = ambient + (1 - ambient) * np.maximum(normals @ np.asarray(direction, np.float64), 0.0)
     return lighting.linear_to_srgb(lighting.srgb_to_linear(rgb) * shading[..., None])
+
+
+def lambertian_side_light(rgb: np.ndarray, landmarks: np.ndarray, azimuth: float) -> np.ndarray:
+    """``lambertian_light`` from ``azimuth`` (degrees, + = from the image's right, 0° elevation)."""
+    return lambertian_light(rgb, landmarks, lighting.direction_from_angles(azimuth))
+
+
+def flat_albedo(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The face with its own low-frequency shading divided out, so that a rendered light is the only
+    light on it: linear luminance over a skin-masked Gaussian (sigma 0.05 × jaw width) brought to the
+    skin's mean, feathered into the rest of the frame."""
+    linear = lighting.srgb_to_linear(rgb)
+    y = linear @ lighting.LUMA
+    skin = lighting.skin_mask(rgb, landmarks).astype(np.float64)
+    sigma = 0.05 * lighting.jaw_width(landmarks)
+    low = cv2.GaussianBlur(y * skin, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(skin, (0, 0), sigma), 1e-6)
+    face = face_region_mask(rgb.shape[:2], landmarks).astype(np.float64)
+    weight = cv2.GaussianBlur(face, (0, 0), sigma)
+    gain = np.where(weight > 0.01, y[skin > 0].mean() / np.maximum(low, 1e-3), 1.0)
+    return lighting.linear_to_srgb(linear * np.exp(weight * np.log(np.clip(gain, 0.25, 4.0)))[..., None])
 
 
 def gradient_side_light(rgb: np.ndarray, angle: float, gradient: float) -> np.ndarray:
     """``rgb`` under the ``degrade`` lighting step: a linear gain gradient, brighter towards ``angle``
     (degrees in the image: 0 = right, 90 = down), no vignette, exposure 1."""
-    from generation.ml.degrade import _lighting  # the degradation step itself, with chosen parameters
+    from generation.ml.degrade import degrade_step
 
-    image = _lighting(rgb.astype(np.float32) / 255.0,
-                      {"gradient": gradient, "angle": angle, "vignette": 0.0, "exposure": 1.0})
-    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    return degrade_step(rgb, "lighting", {"gradient": gradient, "angle": angle, "vignette": 0.0,
+                                          "exposure": 1.0})
 
 
 def _in_plane_error(direction: Sequence[float], angle: float) -> float:
@@ -312,7 +333,7 @@ def lighting_figures(cases: Sequence[StudioCase], seed: int) -> dict[str, Any]:
                                    for k in ("clean", "lit", "relit")}}
     out["lambertian"]["light"] = (f"Lambertian, ambient {AMBIENT}, |azimuth| {AZIMUTH[0]:g}-{AZIMUTH[1]:g}°, "
                                   "elevation 0°, on the estimator's own face_normals (flatters it)")
-    out["gradient"]["light"] = (f"degrade._lighting gradient {GRADIENT[0]}-{GRADIENT[1]} at 0°/180° "
+    out["gradient"]["light"] = (f"degrade lighting step, gradient {GRADIENT[0]}-{GRADIENT[1]} at 0°/180° "
                                 f"± {GRADIENT_TILT:g}° (in-plane direction only)")
     delta_ita = [d["delta_ita"] for d in done if d["delta_ita"] is not None]
     out["delta_ita_clean"] = mean_figure(delta_ita, seed)
@@ -326,10 +347,9 @@ def lighting_figures(cases: Sequence[StudioCase], seed: int) -> dict[str, Any]:
 
 def colour_cast(rgb: np.ndarray, temperature: float, tint: float) -> np.ndarray:
     """``rgb`` under the ``degrade`` white-balance step (+ temperature warm, + tint green)."""
-    from generation.ml.degrade import _colour_cast  # the degradation step itself, with chosen parameters
+    from generation.ml.degrade import degrade_step
 
-    image = _colour_cast(rgb.astype(np.float32) / 255.0, {"temperature": temperature, "tint": tint})
-    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    return degrade_step(rgb, "colour_cast", {"temperature": temperature, "tint": tint})
 
 
 def colour_figures(cases: Sequence[StudioCase], seed: int) -> dict[str, Any]:
@@ -355,7 +375,7 @@ def colour_figures(cases: Sequence[StudioCase], seed: int) -> dict[str, Any]:
     done, failed = _each_case(cases, measure)
     keys = ("before_image", "after_image", "before_face", "after_face", "on_clean_image", "on_clean_face")
     return {"n": len(done), "failed": failed,
-            "cast": f"degrade._colour_cast, |temperature| {TEMPERATURE[0]}-{TEMPERATURE[1]}, "
+            "cast": f"degrade colour_cast step, |temperature| {TEMPERATURE[0]}-{TEMPERATURE[1]}, "
                     f"|tint| {TINT[0]}-{TINT[1]}, random signs",
             "delta_e": {k: mean_figure([d[k] for d in done], seed) for k in keys},
             "seconds": mean_figure([d["seconds"] for d in done], seed)}

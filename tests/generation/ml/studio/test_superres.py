@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from generation.ml.align import align_face
-from generation.ml.studio import superres
-from generation.ml.studio.base import FaceContext, StageSkipped, StageUnavailable
+from generation.ml.studio import superres, superres_net
+from generation.ml.studio.base import FaceContext, StageSkipped, StageUnavailable, heldout_refs
 from tests.factories.images import TORCH_HOME
 
 FACE = FaceContext()
@@ -23,7 +25,7 @@ FACE = FaceContext()
 @pytest.fixture(scope="module")
 def heldout_crops(corpus_images_by_name, analyzer) -> np.ndarray:
     """Native 128-px aligned crops of the held-out people among the first 30 corpus photos (6 of them)."""
-    names = [n for n in superres.heldout_refs() if n in corpus_images_by_name]
+    names = [n for n in heldout_refs() if n in corpus_images_by_name]
     crops = [align_face(corpus_images_by_name[n], analyzer.analyze(corpus_images_by_name[n]).landmarks, 128)
              for n in names]
     assert len(crops) >= 4
@@ -33,7 +35,7 @@ def heldout_crops(corpus_images_by_name, analyzer) -> np.ndarray:
 @pytest.fixture(scope="module")
 def face64(heldout_crops) -> np.ndarray:
     """A 64-px face as the generator makes them (a held-out crop, 2×2 area-averaged)."""
-    return superres.shrink(heldout_crops[:1], 2)[0]
+    return superres_net.shrink(heldout_crops[:1], 2)[0]
 
 
 def test_stage_declares_its_parameters():
@@ -63,7 +65,7 @@ def test_network_output_is_deterministic(face64):
 
 
 def test_shipped_network_beats_lanczos_on_heldout_people(heldout_crops):
-    lows = superres.shrink(heldout_crops, 2)
+    lows = superres_net.shrink(heldout_crops, 2)
     ours = [superres.psnr(superres.upscale(lr, 128, "network"), hr, luma=True)
             for lr, hr in zip(lows, heldout_crops, strict=True)]
     lanczos = [superres.psnr(superres.upscale(lr, 128, "lanczos"), hr, luma=True)
@@ -75,8 +77,8 @@ def test_shipped_network_beats_lanczos_on_heldout_people(heldout_crops):
 
 def test_untrained_network_upsamples_twice_and_starts_near_bicubic():
     torch.manual_seed(0)
-    net = superres.SuperResNet()
-    assert superres.count_parameters(net) == 78_348
+    net = superres_net.SuperResNet()
+    assert superres_net.count_parameters(net) == 78_348
     x = torch.rand(2, 3, 20, 24)
     with torch.no_grad():
         y = net(x)
@@ -88,16 +90,17 @@ def test_untrained_network_upsamples_twice_and_starts_near_bicubic():
 def test_a_few_training_steps_change_every_weight_and_reload_bit_for_bit(heldout_crops, tmp_path):
     tiny = np.stack([superres.resize(c, 32) for c in heldout_crops])
     torch.manual_seed(1)
-    before = {k: v.clone() for k, v in superres.SuperResNet().state_dict().items()}
-    config = superres.TrainConfig(steps=3, batch_size=4, patch=8, warmup=1, seed=1)
-    net, stats = superres.train_network(tiny, config, log=lambda line: None)
+    before = {k: v.clone() for k, v in superres_net.SuperResNet().state_dict().items()}
+    config = superres_net.TrainConfig(steps=3, batch_size=4, patch=8, warmup=1, seed=1)
+    net, stats = superres_net.train_network(tiny, config, log=lambda line: None)
     assert stats["steps"] == 3
     for name, value in net.state_dict().items():
         assert not torch.equal(value, before[name]), name
-    superres.save_network(net, tmp_path, {"note": "smoke"})
-    reloaded = superres.load_network(tmp_path)
+    superres_net.save_network(net, tmp_path, {"note": "smoke"})
+    reloaded = superres_net.load_network(tmp_path)
     assert reloaded is not net
-    assert np.array_equal(superres.network_pass(reloaded, tiny[0]), superres.network_pass(net, tiny[0]))
+    passes = [superres_net.network_pass(n, tiny[0]) for n in (reloaded, net)]
+    assert np.array_equal(*passes)
 
 
 def test_train_command_writes_checkpoint_config_and_log(corpus_wheel_path, tmp_path):
@@ -111,7 +114,7 @@ def test_train_command_writes_checkpoint_config_and_log(corpus_wheel_path, tmp_p
     assert config["command"].startswith("python -m generation.ml.studio.superres train --out")
     assert config["result"]["steps"] == 2
     assert config["architecture"]["scale"] == 2
-    held = set(superres.heldout_refs())
+    held = set(heldout_refs())
     assert config["data"]["files_used"]
     assert not held & set(config["data"]["files_used"])
     assert "step 2/2" in (tmp_path / "train.log").read_text()
@@ -148,8 +151,21 @@ def test_realesrgan_gives_256_px(face64):
 @pytest.mark.slow
 def test_evaluate_prints_three_methods_for_both_sizes(heldout_crops, weights):
     crops2x = np.stack([superres.resize(c, 256) for c in heldout_crops[:2]])
-    lines = superres.evaluate(["a", "b"], heldout_crops[:2], crops2x, superres.DEFAULT_WEIGHTS, TORCH_HOME)
+    lines = superres.evaluate(["a", "b"], heldout_crops[:2], crops2x, superres_net.DEFAULT_WEIGHTS,
+                              TORCH_HOME)
     text = "\n".join(lines)
     assert text.count("realesrgan − lanczos, paired") == 2
     for method in superres.METHODS:
         assert sum(line.startswith(method) for line in lines) == 2
+
+
+def test_listing_the_stages_does_not_load_pytorch():
+    """Pages that offer the stages (the subject page's form) read their names and parameters only; the
+    network and PyTorch load when an image is upscaled."""
+    code = ("import sys\n"
+            "from generation.ml.studio.pipeline import STAGE_ORDER, stage_get\n"
+            "stages = [stage_get(name) for name in STAGE_ORDER]\n"
+            "print(len(stages), 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[4])
+    assert out.stdout.split() == ["4", "False"]

@@ -1,0 +1,156 @@
+"""Every page of the site checked by axe-core (vendored, tests/e2e/vendor/) in Chromium, as the role
+that uses it, at a laptop width (1366 px) and a phone width (390 px): no serious or critical WCAG 2.1
+A/AA violation, and nothing wider than the phone's screen.
+
+Not checked here, with the reason: Django's admin (``/admin/``: Django's own pages) and the API docs
+(``/api/docs/``: Swagger UI's page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page
+
+from hfplatform.jobs.models import Job
+from tests.factories.browser import log_in
+from tests.factories.snapshots import snapshot_with_figures
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+VENDOR = Path(__file__).parent / "vendor"
+AXE = VENDOR / "axe.min.js"
+WIDTHS = {"laptop": (1366, 900), "phone": (390, 844)}
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def test_the_vendored_axe_is_the_one_the_note_names():
+    note = (VENDOR / "README.md").read_text()
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() in note
+
+
+def _violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    out = []
+    for violation in result["violations"]:
+        if violation["impact"] in BLOCKING:
+            targets = [" ".join(node["target"]) for node in violation["nodes"][:4]]
+            out.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return out
+
+
+def _too_wide(page: Page) -> int:
+    """How many CSS pixels the page is wider than the window (0 when it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+WIDEST = """() => Array.from(document.querySelectorAll('main *, header *'))
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter((el) => !Array.from(el.children)
+    .some((c) => c.getBoundingClientRect().right > window.innerWidth + 1))
+  .slice(0, 4).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
+    ' (' + Math.round(el.getBoundingClientRect().right) + ' px)')"""
+
+
+def _check(page: Page, paths: list[str], problems: list[str]) -> None:
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None, path
+            assert response.status < 500, path
+            page.wait_for_load_state("networkidle")
+            problems += [f"{path} @ {width_name}: {v}" for v in _violations(page)]
+            if width_name == "phone" and (extra := _too_wide(page)) > 1:
+                problems.append(f"{path} @ phone: {extra} px wider than the screen: {page.evaluate(WIDEST)}")
+
+
+@pytest.fixture
+def world(review_world, make_campaign, make_user):
+    world = review_world(subjects=2, per_subject=2, portraits=1)
+    world.campaign = make_campaign(world, task_kinds=["rating", "pairwise", "blind"], overlap=2)
+    world.job = Job.objects.create(kind="thumbnails", status="running", started_by=world.engineer,
+                                   title="Make thumbnails", progress=40, message="12 of 30 images",
+                                   started_at=timezone.now())
+    world.snapshot = snapshot_with_figures("v-accessibility")
+    return world
+
+
+def test_every_page_passes_axe_at_laptop_and_phone_width(page, make_user, world):
+    problems: list[str] = []
+    subject = world.subjects[0]
+    campaign = world.campaign
+    admin = make_user("admin")
+
+    page.goto("/accounts/login/")
+    _check(page, ["/accounts/login/"], problems)
+
+    log_in(page, admin.username)
+    _check(page, [
+        "/", "/jobs/", f"/jobs/{world.job.pk}/", "/accounts/users/", "/subjects/", f"/subjects/{subject.pk}/",
+        "/generator/", "/review/", "/review/campaigns/new/", f"/review/campaigns/{campaign.pk}/",
+        f"/review/campaigns/{campaign.pk}/agreement/", "/reward/", "/reward/finetunes/", "/monitoring/",
+        "/monitoring/compare/", "/monitoring/report/", f"/monitoring/snapshots/{world.snapshot.pk}/",
+        f"/monitoring/lineage/{world.version.name}/",
+        "/jobs/999999/",  # the site's 404 page
+    ], problems)
+
+    page.context.clear_cookies()
+    reviewer = make_user("reviewer")
+    log_in(page, reviewer.username)
+    _check(page, ["/", "/review/", f"/review/campaigns/{campaign.pk}/work/"], problems)
+
+    assert not problems, "\n".join(problems)
+
+
+def test_the_work_page_dialogs_pass_axe(page, make_user, world):
+    world.campaign.guidelines = "## Look at the eyes\n\n* a blurred eye is a **1**"
+    world.campaign.save()
+    reviewer = make_user("reviewer")
+    log_in(page, reviewer.username)
+    problems: list[str] = []
+    for width, height in WIDTHS.values():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"/review/campaigns/{world.campaign.pk}/work/")
+        page.evaluate("localStorage.clear()")
+        page.reload()
+        page.get_by_test_id("guidelines").wait_for(state="visible")
+        problems += [f"guidelines @ {width}: {v}" for v in _violations(page)]
+        page.keyboard.press("Escape")
+        page.locator("section.task:visible").wait_for()
+        page.keyboard.press("z")
+        page.get_by_test_id("zoom").wait_for(state="visible")
+        problems += [f"zoom @ {width}: {v}" for v in _violations(page)]
+        page.keyboard.press("Escape")
+    assert not problems, "\n".join(problems)
+    assert re.search(r"\d+ of \d+ answered", page.get_by_test_id("progress-line").inner_text())
+
+
+def test_closing_a_campaign_asks_first(page, make_user, world):
+    engineer = make_user("ml_engineer")
+    log_in(page, engineer.username)
+    page.goto(f"/review/campaigns/{world.campaign.pk}/")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.get_by_test_id("close").click()
+    page.wait_for_timeout(300)
+    world.campaign.refresh_from_db()
+    assert world.campaign.status == "open"  # said no: nothing changed
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_test_id("close").click()
+    page.wait_for_load_state("networkidle")
+    world.campaign.refresh_from_db()
+    assert world.campaign.status == "closed"
+    assert asked == ["Close this campaign? Reviewers stop getting its items."] * 2
