@@ -4,7 +4,8 @@ With ``DEBUG`` on, Django answers a view's ``Http404`` with its technical page (
 settings) and ``PermissionDenied`` / ``BadRequest`` bypass nothing but look different from the
 production pages. A reviewer who opens a job that is not theirs should see the same tidy 404 in a
 development server as in production, so a view's ``Http404``, ``PermissionDenied`` and
-``SuspiciousOperation`` are answered here by the site's handlers. Unresolved URLs (no route) and
+``SuspiciousOperation`` are answered here by the site's handlers, and the empty 405 of a route that
+takes another method becomes the site's page too (the API keeps its JSON). Unresolved URLs (no route) and
 genuine crashes keep Django's debug pages in development: those are for developers.
 """
 
@@ -23,7 +24,13 @@ class SiteErrorPagesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+            # ``require_POST`` and friends answer an empty 405: say it, keeping the Allow header.
+            page = views.method_not_allowed(request, response.get("Allow", ""))
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404):
@@ -33,3 +40,25 @@ class SiteErrorPagesMiddleware:
         if isinstance(exception, SuspiciousOperation):
             return views.bad_request(request, exception)
         return None
+
+
+class SecurityHeadersMiddleware:
+    """Every response carries ``Content-Security-Policy`` (``CONTENT_SECURITY_POLICY``: scripts only
+    from this site's files, no inline script, no plugins, no framing) and ``Permissions-Policy``
+    (no camera, microphone or location). Django's own middleware adds the rest (nosniff, referrer
+    policy, X-Frame-Options, HSTS in production)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+        self.permissions = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy:
+            response.setdefault("Content-Security-Policy", self.policy)
+        if self.permissions:
+            response.setdefault("Permissions-Policy", self.permissions)
+        return response

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "hfplatform.accounts",
     "hfplatform.jobs",
+    "hfplatform.audit",
     "generation",
     "review",
     "reward",
@@ -85,17 +86,28 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hfplatform.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy, Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hfplatform.audit.context.AuditContextMiddleware",  # who and from where, for the audit trail
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hfplatform.middleware.SiteErrorPagesMiddleware",  # the site's 403/404 pages in development too
 ]
 
+# No inline script anywhere (pages use static/js with data-* attributes); inline style attributes
+# (progress bars, chart SVG) are allowed. An empty value turns the header off.
+CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=(
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"))
+PERMISSIONS_POLICY = env.str("PERMISSIONS_POLICY", default="camera=(), microphone=(), geolocation=()")
+
 ROOT_URLCONF = "hfplatform.urls"
+CSRF_FAILURE_VIEW = "hfplatform.views.csrf_failure"
 WSGI_APPLICATION = "hfplatform.wsgi.application"
 ASGI_APPLICATION = "hfplatform.asgi.application"
 
@@ -162,6 +174,14 @@ else:
         "consumer": {"workers": HUEY_WORKERS, "worker_type": "thread"},
     }
 
+# Cache (the API's rate-limit counts): Redis beside the queue where REDIS_URL is set, so every web
+# process shares the counts; a per-process memory cache otherwise, and always in tests.
+if REDIS_URL and PROFILE != "test":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": HUEY_NAME}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Jobs: a running job whose worker stopped sending heartbeats for this long is taken as dead.
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=300)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
@@ -218,7 +238,20 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- API -----------------------------------------------------------------------------------------
+# --- Sign-in limits (hfplatform/accounts/login_limits.py) ------------------------------------------
+LOGIN_LIMITS = env.bool("LOGIN_LIMITS", default=True)
+LOGIN_WINDOW_SECONDS = env.int("LOGIN_WINDOW_SECONDS", default=900)
+LOGIN_DELAY_AFTER = env.int("LOGIN_DELAY_AFTER", default=5)  # failures before the waits start
+LOGIN_LOCKOUT_AFTER = env.int("LOGIN_LOCKOUT_AFTER", default=10)  # failures that lock the account
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+LOGIN_ADDRESS_FACTOR = env.int("LOGIN_ADDRESS_FACTOR", default=3)  # an address may fail this many times more
+
+# Per-user limits on the API's uploads and job starts (hfplatform/throttles.py); "" turns one off.
+API_RATES = {"uploads": env.str("API_RATE_UPLOADS", default="30/minute"),
+             "jobs": env.str("API_RATE_JOBS", default="30/minute")}
+
 REST_FRAMEWORK = {
+    "DEFAULT_THROTTLE_CLASSES": ["hfplatform.throttles.WriteRateThrottle"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous request gets 401 with "WWW-Authenticate: Token".
         "rest_framework.authentication.TokenAuthentication",

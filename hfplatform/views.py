@@ -74,6 +74,22 @@ def _error(request: HttpRequest, status: int, title: str, reason: str) -> HttpRe
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 for what Django refuses before a view runs, saying which limit was hit (JSON under /api/)."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exception, TooManyFilesSent):
+        return _error(request, 400, "Too many files",
+                      f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files per request; send the rest "
+                      "in another request.")
+    if isinstance(exception, TooManyFieldsSent):
+        return _error(request, 400, "Too many fields",
+                      f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields per request.")
+    if isinstance(exception, RequestDataTooBig):
+        megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return _error(request, 413, "Request too large",
+                      f"The request body is over the {megabytes} MB limit (uploaded files have their own "
+                      "limits).")
     return _error(request, 400, "Bad request", "The request could not be understood.")
 
 
@@ -84,6 +100,19 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _error(request, 404, "Not found", "There is nothing at this address.")
+
+
+def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
+    methods = ", ".join(m.strip() for m in allowed.split(",") if m.strip()) or "another method"
+    return _error(request, 405, "Method not allowed",
+                  f"This address takes {methods}: it is the target of a button or form, not a page to open.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: the site's 403 page instead of Django's."""
+    return _error(request, 403, "Forbidden",
+                  "The form had expired or did not come from this site. Go back, reload the page and try "
+                  "again.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -67,6 +67,8 @@ class SnapshotSerializer(SnapshotSummarySerializer):
 class SnapshotListApi(APIView):
     """Start a metric snapshot of a generator version (a job), or list snapshots newest first."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
 
     @extend_schema_serializer(component_name="MetricSnapshotRequest")
@@ -154,6 +156,8 @@ class GeneratorEvaluationApi(APIView):
     """Run the promotion gate on a candidate version: it and the active version on the same held-out
     people with the same seeds, judged by a reward model the candidate was not trained against (a job;
     its result names the stored decision)."""
+
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
 

@@ -49,6 +49,7 @@ from generation.generator.selectors import generator_active
 from generation.generator.services import generator_version_activate
 from generation.models import GeneratorStatus, GeneratorVersion, Subject
 from hfplatform.accounts.roles import Role, user_roles
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict
 from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
@@ -619,4 +620,9 @@ def generator_version_promote(*, candidate: GeneratorVersion, by: Any,
     decision.decided_by = by if by is not None and by.is_authenticated else None
     decision.override_reason = override_reason if decision.outcome != GateOutcome.PASSED else ""
     decision.save(update_fields=["promoted", "promoted_at", "decided_by", "override_reason"])
+    override = f", overridden: {decision.override_reason}" if decision.override_reason else ""
+    audit_record(action="generator.promote", target=candidate, actor=by,
+                 summary=f"{candidate.name} promoted over {baseline.name} (decision {decision.pk}{override})",
+                 detail={"decision": decision.pk, "outcome": decision.outcome, "baseline": baseline.name,
+                         "override_reason": decision.override_reason})
     return decision

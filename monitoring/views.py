@@ -21,6 +21,7 @@ from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVAL
 from generation.generator.selectors import generator_version_get
 from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
+from hfplatform.audit.services import audit_record
 from hfplatform.charts import Axis, Bar, interval_chart, nice_axis
 from hfplatform.views import form_submit, found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
@@ -244,6 +245,8 @@ def snapshot_export_page(request: HttpRequest, snapshot_id: int, fmt: str) -> Ht
         response = JsonResponse(snapshot_json(snapshot), json_dumps_params={"indent": 2})
     else:
         raise Http404("Exports are csv or json.")
+    audit_record(action="export", target=snapshot, summary=f"snapshot figures as {fmt.upper()}",
+                 detail={"format": fmt})
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 

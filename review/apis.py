@@ -357,6 +357,8 @@ class BlindCreateApi(_AnswerApi):
 class StageComparisonApi(APIView):
     """Start a pairwise campaign "with vs without" a studio stage on a version's held-out people."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS)]
 
     @extend_schema_serializer(component_name="StageComparisonRequest")

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hfplatform.accounts.roles import READERS, HasRole, role_required
+from hfplatform.audit.services import audit_record
 from hfplatform.charts import Bar, Reference, bar_chart, interval_chart
 from hfplatform.errors import ApplicationError
 from review.agreement import ALPHA_RELIABLE, ALPHA_TENTATIVE
@@ -117,6 +118,8 @@ def export_csv(request: HttpRequest, campaign_id: int, kind: str) -> HttpRespons
         raise Http404(f"No export '{kind}': choose one of {', '.join(EXPORT_KINDS)}.")
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     response = HttpResponse(export_csv_text(campaign, kind), content_type="text/csv; charset=utf-8")
+    audit_record(action="export", target=campaign, summary=f"{kind} answers as CSV",
+                 detail={"kind": kind, "format": "csv"})
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-{kind}.csv"'
     return response
 
@@ -255,4 +258,6 @@ class CampaignExportApi(APIView):
                                    extra={"fields": {"kind": ["Unknown export kind."]}})
         campaign = campaign_find(campaign_id=campaign_id)
         rows = export_rows(campaign, kind)
+        audit_record(action="export", target=campaign, summary=f"{kind} answers through the API",
+                     detail={"kind": kind, "format": "json", "rows": len(rows)})
         return Response({"campaign": campaign.pk, "kind": kind, "columns": COLUMNS[kind], "rows": rows})

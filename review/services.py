@@ -33,6 +33,7 @@ from PIL import Image
 
 from generation.models import Headshot, PhotoStatus, SourcePhoto, SubjectSource
 from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict, NotFound
 from hfplatform.imaging import encode_image, stored_rgb
 from review.models import (
@@ -329,6 +330,9 @@ def campaign_create(
     Assignment.objects.bulk_create(
         Assignment(item=row, campaign=campaign, slot=slot) for row in items for slot in range(overlap))
     _gold_items_create(campaign, headshots or [h for pair in pair_list for h in pair], items, rng=rng)
+    audit_record(action="campaign.create", target=campaign, actor=created_by,
+                 summary=f"{campaign.name}: {len(items)} items, {', '.join(task_kinds)}",
+                 detail={"selection": selection})
     return campaign
 
 
@@ -416,15 +420,24 @@ def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
         raise ApplicationError("The campaign settings are not valid.", code="invalid",
                                extra={"fields": errors})
     fields = {**fields, **texts}
-    for key in ("name", "description", "lease_seconds", "guidelines", "scale_anchors"):
-        if key in fields:
-            setattr(campaign, key, fields[key])
-    if "status" in fields and fields["status"] != campaign.status:
+    changed = [key for key in ("name", "description", "lease_seconds", "guidelines", "scale_anchors")
+               if key in fields and fields[key] != getattr(campaign, key)]
+    for key in changed:
+        setattr(campaign, key, fields[key])
+    status_changed = "status" in fields and fields["status"] != campaign.status
+    if status_changed:
         if fields["status"] not in CampaignStatus.values:
             raise ApplicationError("Status is open or closed.", code="invalid")
         campaign.status = fields["status"]
         campaign.closed_at = timezone.now() if campaign.status == CampaignStatus.CLOSED else None
     campaign.save()
+    if changed:
+        audit_record(action="campaign.update", target=campaign, summary=f"changed {', '.join(changed)}",
+                     detail={"fields": changed})
+    if status_changed:
+        closed = campaign.status == CampaignStatus.CLOSED
+        audit_record(action="campaign.close" if closed else "campaign.reopen", target=campaign,
+                     summary=f"{campaign.name} {'closed' if closed else 'reopened'}")
     return campaign
 
 
@@ -434,6 +447,7 @@ def campaign_delete(*, campaign: Campaign) -> None:
     if Assignment.objects.filter(campaign=campaign, submitted_at__isnull=False).exists():
         raise Conflict("This campaign already has answers: close it instead of deleting it.",
                        code="campaign_has_answers")
+    audit_record(action="campaign.delete", target=campaign, summary=f"{campaign.name} deleted (no answers)")
     for row in campaign.items.exclude(gold_image=""):
         row.gold_image.delete(save=False)
     campaign.delete()

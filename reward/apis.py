@@ -153,6 +153,8 @@ class PreferenceDatasetDetailApi(APIView):
 class RewardTrainingApi(APIView):
     """Start training a reward model on a dataset and dimension (a job: follow it at /api/jobs/{id}/)."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS)]
 
     @extend_schema_serializer(component_name="RewardTrainingRequest")

@@ -64,6 +64,8 @@ class GeneratorFineTuningListApi(APIView):
     """Start a LoRA fine-tune of a generator version (a job: follow it at /api/jobs/{id}/; on success it
     registers a candidate version whose parent is the one fine-tuned), or list fine-tunings."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
 
     @extend_schema_serializer(component_name="GeneratorFineTuningRequest")

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from generation.models import Headshot
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
@@ -280,6 +281,9 @@ def reward_model_activate(*, version: RewardModelVersion, activated_by: Any = No
     version.status = RewardStatus.ACTIVE
     version.save(update_fields=["status"])
     RewardModelActivation.objects.create(activated=version, retired=previous, activated_by=activated_by)
+    audit_record(action="reward_model.activate", target=version, actor=activated_by,
+                 summary=f"{version.name} active" + (f", {previous.name} retired" if previous else ""),
+                 detail={"retired": previous.name if previous else None})
     return version
 
 

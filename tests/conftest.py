@@ -23,6 +23,14 @@ def _media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_counts():
+    """The API's per-user rate counts (the memory cache) start empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _empty_test_queue():
     """Tests enqueue real huey messages; start and end with an empty test queue."""

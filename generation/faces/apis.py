@@ -178,6 +178,8 @@ class SubjectPhotosApi(APIView):
     """Upload one or more selfies (multipart field ``photos``). Each file gets its own outcome;
     accepted files are analysed by a job whose progress is at ``job.url``."""
 
+    throttle_scope = "uploads"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS)]
     parser_classes = [MultiPartParser]
 

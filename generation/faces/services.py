@@ -24,6 +24,7 @@ from PIL import Image
 
 from generation.faces.uploads import CleanImage, UploadRejected, clean_upload
 from generation.models import PhotoStatus, SkinTone, SourcePhoto, Subject, SubjectSource
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError
 from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
@@ -62,6 +63,8 @@ def subject_delete(*, subject: Subject) -> None:
     Files go after the rows are gone for good, so a rolled-back delete keeps its files."""
     folder = subject.media_folder
     with transaction.atomic():
+        audit_record(action="subject.delete", target=subject,
+                     summary=f"{subject.display_name} and {subject.photos.count()} photos deleted")
         subject.delete()
         transaction.on_commit(lambda: storage_delete_tree(folder))
 

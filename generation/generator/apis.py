@@ -120,6 +120,8 @@ class GenerationJobSerializer(serializers.Serializer):
 class GenerationJobListApi(APIView):
     """Ask for n candidate headshots of a subject (from the active version unless named)."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
     pagination_class = LimitOffsetPagination
 
@@ -227,6 +229,8 @@ class GeneratorVersionActivateApi(APIView):
 
 class GeneratorTrainingApi(APIView):
     """Start a generator training job on the stored face crops (resumable, checkpointed)."""
+
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
 

@@ -48,6 +48,7 @@ from generation.models import (
     SubjectSource,
 )
 from generation.models.generator import GeneratorActivation
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict
 from hfplatform.imaging import encode_image
 from hfplatform.jobs.models import Job
@@ -139,6 +140,9 @@ def generator_version_activate(*, version: GeneratorVersion, activated_by: Any =
     version.status = GeneratorStatus.ACTIVE
     version.save(update_fields=["status"])
     GeneratorActivation.objects.create(activated=version, retired=previous, activated_by=activated_by)
+    audit_record(action="generator.activate", target=version, actor=activated_by,
+                 summary=f"{version.name} active" + (f", {previous.name} retired" if previous else ""),
+                 detail={"retired": previous.name if previous else None})
     return version
 
 

@@ -10,8 +10,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform.accounts.login_limits import (
+    client_address,
+    login_failed,
+    login_succeeded,
+    login_wait,
+    wait_message,
+)
 from hfplatform.accounts.roles import user_roles
 from hfplatform.accounts.services import token_for
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError
 
 
@@ -20,7 +28,6 @@ class TokenObtainApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_scope = "login"
 
     @extend_schema_serializer(component_name="TokenRequest")
     class InputSerializer(serializers.Serializer):
@@ -37,12 +44,23 @@ class TokenObtainApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        username, address = data.validated_data["username"], client_address(request._request)
+        wait = login_wait(username=username, address=address)
+        if wait:
+            response = Response({"detail": wait_message(wait), "code": "too_many_attempts"},
+                                status=status.HTTP_429_TOO_MANY_REQUESTS)
+            response["Retry-After"] = str(wait)
+            return response
         user = authenticate(request=request._request, **data.validated_data)
         if user is None:
+            login_failed(username=username, address=address)
             raise ApplicationError(
                 "Wrong username or password, or the account is disabled.",
                 code="invalid_credentials", status_code=status.HTTP_401_UNAUTHORIZED,
             )
+        login_succeeded(username=username)
+        audit_record(action="login", target=user, actor=user, detail={"via": "token"},
+                     summary=f"{user.get_username()} got an API token")
         body = {"token": token_for(user=user), "username": user.get_username(),
                 "roles": sorted(user_roles(user))}
         return Response(self.OutputSerializer(body).data)

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from hfplatform.accounts.roles import ENGINEERS, READERS, Role, has_role, user_roles
+from hfplatform.accounts.roles import AUDITORS, ENGINEERS, READERS, Role, has_role, user_roles
 
 # (label, url name, roles that see it). Later apps add their pages here.
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Monitoring", "monitoring:home", READERS),
     ("Jobs", "jobs:list", READERS),
     ("API docs", "api-docs", READERS),
+    ("Audit", "audit:events", AUDITORS),
     ("Users", "accounts:users", frozenset({Role.ADMIN})),
     ("Admin", "admin:index", frozenset({Role.ADMIN})),
 ]

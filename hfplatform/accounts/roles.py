@@ -41,6 +41,8 @@ REVIEWERS: frozenset[Role] = frozenset(RATER_ROLES)
 ENGINEERS: frozenset[Role] = frozenset({Role.ML_ENGINEER})
 #: Who may read dashboards, jobs and exports.
 READERS: frozenset[Role] = frozenset({Role.ML_ENGINEER, Role.AUDITOR})
+#: Who may read the audit trail (admins too, as everywhere).
+AUDITORS: frozenset[Role] = frozenset({Role.AUDITOR})
 
 
 def user_roles(user: Any) -> frozenset[Role]:

@@ -9,8 +9,9 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from hfplatform.accounts.roles import Role
+from hfplatform.accounts.roles import Role, user_roles
 from hfplatform.accounts.selectors import SIMULATED_GROUP
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict
 
 User = get_user_model()
@@ -60,6 +61,7 @@ def user_create(
 def user_set_role(*, user: AbstractUser, role: Role | str) -> None:
     """Give ``user`` exactly one role (replacing the others)."""
     role = Role(role)
+    before = sorted(user_roles(user))
     user.groups.remove(*Group.objects.filter(name__in=[r.value for r in Role]))
     user.is_staff = user.is_superuser = role is Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
@@ -67,6 +69,9 @@ def user_set_role(*, user: AbstractUser, role: Role | str) -> None:
         user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     if hasattr(user, "_hf_roles"):
         del user._hf_roles
+    summary = f"{user.get_username()}: {', '.join(before) or 'no role'} → {role.value}"
+    audit_record(action="role.change", target=user, summary=summary,
+                 detail={"before": before, "after": role.value})
 
 
 def token_for(*, user: AbstractUser) -> str:

@@ -88,6 +88,8 @@ class JobCancelApi(APIView):
 class ThumbnailsJobStartApi(APIView):
     """Start a job that makes JPEG thumbnails of every image in a media folder."""
 
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
     permission_classes = [HasRole(*ENGINEERS)]
 
     @extend_schema_serializer(component_name="ThumbnailsJobRequest")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hfplatform.accounts.roles import ENGINEERS, is_owner_or_has_role
+from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict
 from hfplatform.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from hfplatform.jobs.progress import JobInterrupted, JobProgress
@@ -43,12 +44,15 @@ def job_create(
         job_kind = get_job_kind(kind)
     except LookupError as exc:
         raise ApplicationError(str(exc), code="unknown_job_kind") from None
-    job = Job.objects.create(
-        kind=kind,
-        title=title or job_kind.title,
-        params=params or {},
-        started_by=started_by if started_by and started_by.is_authenticated else None,
-    )
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            title=title or job_kind.title,
+            params=params or {},
+            started_by=started_by if started_by and started_by.is_authenticated else None,
+        )
+        audit_record(action="job.start", target=job, actor=job.started_by,
+                     summary=f"job {job.pk}: {job.title}", detail={"kind": kind})
     if enqueue:
         transaction.on_commit(lambda: job_enqueue(job_id=job.pk))
     return job
@@ -137,6 +141,7 @@ def job_cancel(*, job: Job, by: Any) -> Job:
     job.refresh_from_db()
     if not updated:
         raise Conflict(f"Job {job.pk} has already finished ({job.status}).", code="job_finished")
+    audit_record(action="job.cancel", target=job, actor=by, summary=f"job {job.pk}: {job.title}")
     return job
 
 

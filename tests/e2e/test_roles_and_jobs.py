@@ -22,8 +22,8 @@ EXPECTED = {
     "reviewer": (["Home", "Review"], ["Reviewing", "Your review work"], "/jobs/"),
     "photographer": (["Home", "Review"], ["Reviewing", "Your review work"], "/jobs/"),
     "ml_engineer": (ENGINEER_NAV, READER_CARDS, "/accounts/users/"),
-    "auditor": ([n for n in ENGINEER_NAV if n != "Subjects"], READER_CARDS, "/subjects/"),
-    "admin": ([*ENGINEER_NAV, "Users", "Admin"], ["Administration", "Reviewing", "Your review work",
+    "auditor": ([*(n for n in ENGINEER_NAV if n != "Subjects"), "Audit"], READER_CARDS, "/subjects/"),
+    "admin": ([*ENGINEER_NAV, "Audit", "Users", "Admin"], ["Administration", "Reviewing", "Your review work",
                                                   *READER_CARDS], None),
 }
 

@@ -48,12 +48,15 @@ PAGES = [
     ("post", "/reward/datasets/", {E, ADM}, 200, 403, 302),  # the page with the form's errors
     ("post", "/reward/trainings/", {E, ADM}, 200, 403, 302),
     ("get", "/reward/finetunes/", {E, A, ADM}, 200, 403, 302),
+    ("get", "/audit/", {A, ADM}, 200, 403, 302),
+    ("get", "/audit/export.csv", {A, ADM}, 200, 403, 302),
     ("get", "/api/docs/", EVERYONE, 200, None, 200),
     ("get", "/api/schema/", EVERYONE, 200, None, 200),
     *MONITORING_PAGES,
 ]
 API = [
     ("get", "/api/me/", EVERYONE, 200, None, 401),
+    ("get", "/api/audit/", {A, ADM}, 200, 403, 401),
     ("get", "/api/jobs/", EVERYONE, 200, None, 401),
     ("post", "/api/jobs/thumbnails/", {E, ADM}, 400, 403, 401),
     ("get", "/api/subjects/", {E, ADM}, 200, 403, 401),

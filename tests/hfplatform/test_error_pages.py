@@ -46,3 +46,53 @@ def test_an_unknown_address_keeps_the_development_page(client_for):
     with override_settings(DEBUG=False):
         response = client_for(Role.ML_ENGINEER).get("/no-such-page/")
     assert 'data-testid="error-reason"' in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_route_opened_with_the_wrong_method_says_so_on_the_site_page(client_for, debug):
+    with override_settings(DEBUG=debug):
+        response = client_for(Role.ML_ENGINEER).get("/review/stage-comparisons/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This address takes POST" in response.content.decode()
+    assert 'data-testid="error-reason"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_site_403(make_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(Role.ML_ENGINEER))
+    response = client.post("/subjects/", {"display_name": "x"})
+    assert response.status_code == 403
+    assert "The form had expired" in response.content.decode()
+    assert 'data-testid="error-reason"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_limits_hit_before_a_view_runs_answer_json_with_the_limit(api_client_for, make_user, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from generation.models import Subject
+
+    client = api_client_for(Role.ML_ENGINEER)
+    subject = Subject.objects.create(display_name="Many files", owner=make_user(Role.ML_ENGINEER),
+                                     consent_given_at=timezone.now(), consent_version="test")
+    files = [SimpleUploadedFile(f"a{i}.jpg", b"x", content_type="image/jpeg")
+             for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+    response = client.post(f"/api/subjects/{subject.pk}/photos/", {"photos": files}, format="multipart")
+    assert response.status_code == 400
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    detail = f"At most {limit} files per request; send the rest in another request."
+    assert response.json() == {"code": "too_many_files", "detail": detail}
+    assert not subject.photos.exists()
+    body = b'{"assignment": 1, "reason": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    response = client.post("/api/review/skips/", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    response = client.post("/api/review/skips/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
