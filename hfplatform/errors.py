@@ -69,7 +69,14 @@ def _flatten(detail: Any) -> str:
     return str(detail)
 
 
+#: The largest id or count the databases store (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OverflowError):  # SQLite refuses integers beyond 64 bits: the request's fault
+        exc = ApplicationError(f"A number in the request is out of range (ids are at most {MAX_ID}).",
+                               code="out_of_range")
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code}
         body.update(exc.extra)

@@ -39,6 +39,8 @@ class SiteErrorPagesMiddleware:
             return views.permission_denied(request, exception)
         if isinstance(exception, SuspiciousOperation):
             return views.bad_request(request, exception)
+        if isinstance(exception, OverflowError):  # an id beyond 64 bits (SQLite): nothing is there
+            return views.not_found(request, exception)
         return None
 
 

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
-from hfplatform.errors import ApplicationError
+from hfplatform.errors import MAX_ID, ApplicationError
 from hfplatform.views import LIST_LIMIT
 from reward.evaluation import reward_models_compare
 from reward.ml.options import LR_SCHEDULERS, MODELS
@@ -116,7 +116,8 @@ class PreferenceDatasetListApi(APIView):
     @extend_schema_serializer(component_name="PreferenceDatasetCreate")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
-        campaigns = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+        campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                          min_length=1)
         margin = serializers.FloatField(required=False, min_value=MARGIN[0], max_value=MARGIN[1],
                                         help_text="Rating pairs: mean scores must differ by this.")
         keep_ties = serializers.BooleanField(required=False)

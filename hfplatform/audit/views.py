@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -60,13 +60,22 @@ class AuditEventSerializer(serializers.Serializer):
     address = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="PaginatedAuditEventList")
+class AuditEventPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AuditEventSerializer(many=True)
+
+
 class AuditEventListApi(APIView):
     """The audit trail, newest first (auditors and admins; read only: rows are never changed)."""
 
     permission_classes = [HasRole(*AUDITORS)]
 
-    @extend_schema(parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS],
-                   responses={200: AuditEventSerializer(many=True)})
+    @extend_schema(parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
+                   + [OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+                   responses={200: AuditEventPageSerializer})
     def get(self, request: Request) -> Response:
         rows = audit_events(**_filters(request.query_params))
         paginator = LimitOffsetPagination()

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_SIZES, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
+from hfplatform.jobs.registry import job_kinds
 from hfplatform.jobs.selectors import job_get, job_links, job_list
 from hfplatform.jobs.services import job_cancel
 
@@ -50,15 +51,27 @@ class JobOutputSerializer(serializers.Serializer):
         return job_links(job)
 
 
+@extend_schema_serializer(component_name="PaginatedJobList")
+class JobPageSerializer(serializers.Serializer):
+    """One page of jobs (``?limit=&offset=``)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobOutputSerializer(many=True)
+
+
 class JobListApi(APIView):
-    """Jobs you may see (all for ML engineers, auditors and admins; your own otherwise)."""
+    """Jobs you may see (all for ML engineers, auditors and admins; your own otherwise), newest first,
+    a page at a time; an unknown ``status`` or ``kind`` is a 400."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=JobStatus.values),
-            OpenApiParameter("kind", str),
+            OpenApiParameter("kind", str, enum=sorted(job_kinds())),
+            OpenApiParameter("limit", int), OpenApiParameter("offset", int),
         ],
-        responses={200: JobOutputSerializer(many=True)},
+        responses={200: JobPageSerializer},
     )
     def get(self, request: Request) -> Response:
         jobs = job_list(user=request.user, status=request.query_params.get("status"),

@@ -96,3 +96,47 @@ def test_limits_hit_before_a_view_runs_answer_json_with_the_limit(api_client_for
     response = client.post("/api/review/skips/", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.django_db
+def test_numbers_beyond_64_bits_are_a_4xx_never_a_500(api_client_for, client_for):
+    big = 10**25
+    api = api_client_for(Role.ML_ENGINEER)
+    refused = api.post("/api/reward/datasets/", {"name": "x", "campaigns": [big]}, format="json")
+    assert refused.status_code == 400
+    assert "campaigns" in refused.json()["fields"]
+    assert api.get(f"/api/jobs/{big}/").status_code == 404
+    assert api.post("/api/review/skips/", {"assignment": big}, format="json").status_code in (400, 404)
+    assert client_for(Role.ML_ENGINEER).get(f"/jobs/{big}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_overflow_deep_in_a_view_is_the_request_s_fault(api_client_for, monkeypatch):
+    """SQLite raises OverflowError for integers beyond 64 bits wherever they reach a query: a 400."""
+    from hfplatform.jobs import apis
+
+    def overflow(**kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(apis, "job_get", overflow)
+    response = api_client_for(Role.ML_ENGINEER).get("/api/jobs/1/")
+    assert response.status_code == 400
+    assert response.json()["code"] == "out_of_range"
+
+
+@pytest.mark.django_db
+def test_job_list_filters_are_checked_and_the_page_is_documented(api_client_for):
+    api = api_client_for(Role.ML_ENGINEER)
+    bad = api.get("/api/jobs/?status=bogus")
+    assert bad.status_code == 400
+    assert bad.json()["fields"] == {"status": ["Unknown status."]}
+    assert api.get("/api/jobs/?kind=nope").status_code == 400
+    page = api.get("/api/jobs/?status=queued&kind=thumbnails").json()
+    assert set(page) == {"count", "next", "previous", "results"}
+    schema = api.get("/api/schema/?format=json").json()
+    jobs = schema["paths"]["/api/jobs/"]["get"]
+    assert jobs["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/PaginatedJobList")
+    status = next(p for p in jobs["parameters"] if p["name"] == "status")
+    assert "bogus" not in status["schema"]["enum"]
+    assert "queued" in status["schema"]["enum"]
