@@ -272,14 +272,19 @@ class NextItemApi(APIView):
         campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
         if campaign is None:
             raise NotFound(f"There is no campaign {campaign_id}.")
-        assignment = assignment_next(campaign=campaign, reviewer=request.user)
-        body = {"assignment": assignment_view(assignment, request.user) if assignment else None,
-                "done": reviewer_done_count(campaign=campaign, reviewer=request.user),
-                "progress": reviewer_progress(campaign=campaign, reviewer=request.user),
-                "vocabulary": task_vocabulary()}
-        if assignment is None:
-            body["detail"] = "No work left for you in this campaign. Thank you!"
-        return Response(body)
+        return Response(next_item_body(campaign=campaign, user=request.user))
+
+
+def next_item_body(*, campaign: Campaign, user: Any) -> dict[str, Any]:
+    """The reviewer's next item in ``campaign`` with their progress (``NextItemSerializer``)."""
+    assignment = assignment_next(campaign=campaign, reviewer=user)
+    body = {"assignment": assignment_view(assignment, user) if assignment else None,
+            "done": reviewer_done_count(campaign=campaign, reviewer=user),
+            "progress": reviewer_progress(campaign=campaign, reviewer=user),
+            "vocabulary": task_vocabulary()}
+    if assignment is None:
+        body["detail"] = "No work left for you in this campaign. Thank you!"
+    return body
 
 
 class _AnswerApi(APIView):
@@ -291,9 +296,12 @@ class _AnswerApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        wants_next = values.pop("next", False)
         row, created = submit(reviewer=request.user, assignment_id=values.pop("assignment"), **values)
-        return Response({"id": row.pk, "assignment": row.assignment_id, "created": created},
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        body = {"id": row.pk, "assignment": row.assignment_id, "created": created}
+        if wants_next:  # the answer is stored (its own transaction); then the next item, in the same trip
+            body["next"] = next_item_body(campaign=row.campaign, user=request.user)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @extend_schema_serializer(component_name="AnswerStored")
@@ -301,10 +309,15 @@ class AnswerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     assignment = serializers.IntegerField()
     created = serializers.BooleanField(help_text="False when the same answer was already stored.")
+    next = NextItemSerializer(required=False, help_text="With ``next: true`` in the request: your next item, "
+                                                        "as GET /api/review/next/ gives it.")
 
 
 class _Common(serializers.Serializer):
     assignment = serializers.IntegerField()
+    next = serializers.BooleanField(required=False, default=False,
+                                    help_text="Also hand out your next item of the campaign in the answer's "
+                                              "response (one round trip per item).")
     expert_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
     time_spent_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
 

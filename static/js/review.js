@@ -123,7 +123,6 @@
   // undone answer.
   async function next(restore) {
     ready = false;
-    const previous = current;
     showError("");
     Object.values(tasks).forEach((t) => { t.hidden = true; });
     $("submit-row").hidden = true;
@@ -136,6 +135,17 @@
       showError((body.detail || "Could not load the next item.") + " Reload the page to try again.");
       return;
     }
+    await show(body, restore);
+  }
+
+  // Put an item (the body of GET /api/review/next/, or the ``next`` an answer came back with) on screen.
+  async function show(body, restore) {
+    ready = false;
+    showError("");
+    const previous = current;
+    Object.values(tasks).forEach((t) => { t.hidden = true; });
+    $("submit-row").hidden = true;
+    $("expert").hidden = true;
     showProgress(body.progress);
     if (!body.assignment) {
       current = null;
@@ -234,7 +244,8 @@
     busy = true;
     ready = false;
     try {
-      const { ok, body } = await api(request.url, { method: "POST", body: JSON.stringify(request.body) });
+      // One round trip per item: the answer's response brings the next item.
+      const { ok, body } = await api(request.url, { method: "POST", body: JSON.stringify(Object.assign({ next: true }, request.body)) });
       if (!ok) {
         const message = body.detail || "The answer was not stored.";
         if (body.code === "assignment_expired" || body.code === "not_your_assignment") {
@@ -252,7 +263,8 @@
       }
       setUndo(request.body.assignment);
       showNotice("");
-      await next();
+      if (body.next) await show(body.next);
+      else await next();
     } finally {
       busy = false;
     }

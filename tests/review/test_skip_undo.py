@@ -249,3 +249,26 @@ def test_the_campaign_page_says_where_its_headshots_come_from(review_world, make
     assert f'Generator version: <a href="/generator/#version-{name}">{name}</a>' in selection
     assert "{" not in selection  # no raw dict
     assert "1 = not usable" in page
+
+
+def test_an_answer_brings_the_next_item_in_the_same_round_trip(api_client_for, review_world, make_campaign):
+    world = review_world(subjects=1, per_subject=2, portraits=0)
+    campaign = make_campaign(world, task_kinds=["rating"], overlap=1, gold_rate=0.0)
+    client = api_client_for("reviewer")
+    first = client.get(f"/api/review/next/?campaign={campaign.pk}").json()["assignment"]
+    answer = {"assignment": first["id"], "professionalism": 4, "likeness": 4, "appeal": 4, "next": True}
+    stored = client.post("/api/review/ratings/", answer, format="json")
+    assert stored.status_code == 201
+    following = stored.json()["next"]
+    assert following["assignment"]["id"] != first["id"]
+    assert following["progress"]["done"] == 1
+    again = client.post("/api/review/ratings/", answer, format="json")  # the same answer again: stored once
+    assert again.status_code == 200
+    assert again.json()["next"]["assignment"]["id"] == following["assignment"]["id"]  # still the held one
+    last = {"assignment": following["assignment"]["id"], "professionalism": 2, "likeness": 2, "appeal": 2,
+            "next": True}
+    done = client.post("/api/review/ratings/", last, format="json").json()["next"]
+    assert done["assignment"] is None
+    assert "No work left" in done["detail"]
+    plain = client.post("/api/review/ratings/", {**last, "next": False}, format="json").json()
+    assert "next" not in plain
