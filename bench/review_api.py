@@ -7,7 +7,9 @@ In one run, against a real gunicorn on PostgreSQL.
 
 Ours: each client is its own reviewer with its own API token and a keep-alive connection; one loop is
 ``GET /api/review/next/?campaign=ID`` then ``POST /api/review/ratings/`` for the assignment it got
-(three random 1–5 scores, 0–2 flags, time_spent_ms). Every level gets a fresh rating campaign over the
+(three random 1–5 scores, 0–2 flags, time_spent_ms); with ``--one-trip`` the rating is sent with
+``"next": true`` and its response carries the next assignment (one request per loop, as the work page
+does). Every level gets a fresh rating campaign over the
 same headshots (``--headshots``, overlap 3, no gold), made with ``review.services.campaign_create``.
 Baseline: one ``POST /bench/ratings/`` per loop to a plain ``generics.CreateAPIView`` + ``ModelSerializer``
 for the same Rating model (bench/review_baseline.py), for assignment rows made up front; same server,
@@ -425,6 +427,39 @@ def ours_loop(campaign_id: int, result: Result, lock: threading.Lock):
     return loop
 
 
+def ours_one_trip_loop(campaign_id: int, result: Result, lock: threading.Lock):
+    """``--one-trip``: each rating is sent with ``"next": true`` and its response carries the client's
+    next assignment, so a loop is one request (a ``GET next`` only for a client's first item)."""
+    pending: dict[int, dict[str, Any]] = {}
+
+    def loop(index: int, conn: Conn, rng: random.Random, record) -> bool | str:
+        assignment = pending.pop(index, None)
+        if assignment is None:
+            start = time.perf_counter()
+            status, body = conn.call("GET", f"/api/review/next/?campaign={campaign_id}")
+            if not record("next", start, status, (200,), body):
+                return False
+            assignment = body.get("assignment")
+            if assignment is None:
+                with lock:
+                    result.exhausted += 1
+                return "stop"
+            with lock:
+                result.handed.append((index, assignment["id"]))
+        start = time.perf_counter()
+        answer = {"assignment": assignment["id"], "next": True, **rating_body(rng)}
+        status, body = conn.call("POST", "/api/review/ratings/", answer)
+        ok = record("rating", start, status, (201,), body)
+        following = ((body or {}).get("next") or {}).get("assignment") if ok else None
+        if following is not None:
+            pending[index] = following
+            with lock:
+                result.handed.append((index, following["id"]))
+        return ok
+
+    return loop
+
+
 def baseline_loop(pool: list[dict[str, Any]], state: dict[str, Any]):
     lock = threading.Lock()
 
@@ -593,7 +628,8 @@ def run_level(args: argparse.Namespace, world: World, clients: int, tokens: list
     campaign = campaign_make(world, f"bench {clients} clients", overlap=args.overlap)
     connection.close()
     ours = Result()
-    drive(ours, port=port, tokens=tokens, loop=ours_loop(campaign.pk, ours, threading.Lock()),
+    make_loop = ours_one_trip_loop if args.one_trip else ours_loop
+    drive(ours, port=port, tokens=tokens, loop=make_loop(campaign.pk, ours, threading.Lock()),
           warmup=args.warmup, seconds=args.seconds, server_pid=server_pid, db=args.db,
           reconnect_every=args.reconnect_every)
     dup = duplicates(campaign, ours)
@@ -662,6 +698,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,10,50", help="concurrency levels (default 1,10,50)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per side and level")
+    parser.add_argument("--one-trip", action="store_true",
+                        help="ours: the rating's response brings the next item (one request per loop)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each window")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
                         help="gunicorn workers (default 2×cores+1)")

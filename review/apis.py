@@ -51,7 +51,6 @@ from review.selectors import (
     campaign_get,
     campaign_progress,
     campaigns_visible,
-    reviewer_done_count,
     reviewer_progress,
     reviewer_standing,
     row_lookup,
@@ -278,10 +277,9 @@ class NextItemApi(APIView):
 def next_item_body(*, campaign: Campaign, user: Any) -> dict[str, Any]:
     """The reviewer's next item in ``campaign`` with their progress (``NextItemSerializer``)."""
     assignment = assignment_next(campaign=campaign, reviewer=user)
+    progress = reviewer_progress(campaign=campaign, reviewer=user)
     body = {"assignment": assignment_view(assignment, user) if assignment else None,
-            "done": reviewer_done_count(campaign=campaign, reviewer=user),
-            "progress": reviewer_progress(campaign=campaign, reviewer=user),
-            "vocabulary": task_vocabulary()}
+            "done": progress["done"], "progress": progress, "vocabulary": task_vocabulary()}
     if assignment is None:
         body["detail"] = "No work left for you in this campaign. Thank you!"
     return body

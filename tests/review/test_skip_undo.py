@@ -137,9 +137,10 @@ def test_progress_counts_what_is_left_for_this_reviewer(review_world, make_campa
     reviewer = make_user("reviewer")
     assert reviewer_progress(campaign=campaign, reviewer=reviewer) | {"minutes_left": 0} == {
         "done": 0, "remaining": 6, "total": 6, "skipped": 0, "minutes_left": 0}
-    a = assignment_next(campaign=campaign, reviewer=reviewer)
+    start = timezone.now()
+    a = assignment_next(campaign=campaign, reviewer=reviewer, now=start)
     rating_submit(reviewer=reviewer, assignment_id=a.pk, professionalism=3, likeness=3, appeal=3,
-                  time_spent_ms=30_000)
+                  now=start + timedelta(seconds=30))  # 30 s from lease to answer
     b = assignment_next(campaign=campaign, reviewer=reviewer)
     assignment_skip(reviewer=reviewer, assignment_id=b.pk)
     progress = reviewer_progress(campaign=campaign, reviewer=reviewer)
