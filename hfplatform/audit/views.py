@@ -73,7 +73,8 @@ class AuditEventListApi(APIView):
 
     permission_classes = [HasRole(*AUDITORS)]
 
-    @extend_schema(parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
+    @extend_schema(operation_id="audit_list",
+                   parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
                    + [OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
                    responses={200: AuditEventPageSerializer})
     def get(self, request: Request) -> Response:

@@ -66,6 +66,7 @@ class JobListApi(APIView):
     a page at a time; an unknown ``status`` or ``kind`` is a 400."""
 
     @extend_schema(
+        operation_id="jobs_list",
         parameters=[
             OpenApiParameter("status", str, enum=JobStatus.values),
             OpenApiParameter("kind", str, enum=sorted(job_kinds())),
