@@ -406,19 +406,27 @@ def drive(result: Result, *, port: int, tokens: list[str], loop, warmup: float, 
     return result
 
 
+def _first_item(campaign_id: int, index: int, conn: Conn, result: Result, lock: threading.Lock,
+                record) -> dict[str, Any] | bool | str:
+    """``GET next``: the assignment handed out, False when the request failed, "stop" when none is left."""
+    start = time.perf_counter()
+    status, body = conn.call("GET", f"/api/review/next/?campaign={campaign_id}")
+    if not record("next", start, status, (200,), body):
+        return False
+    assignment = body.get("assignment")
+    with lock:
+        if assignment is None:
+            result.exhausted += 1
+            return "stop"
+        result.handed.append((index, assignment["id"]))
+    return assignment
+
+
 def ours_loop(campaign_id: int, result: Result, lock: threading.Lock):
     def loop(index: int, conn: Conn, rng: random.Random, record) -> bool | str:
-        start = time.perf_counter()
-        status, body = conn.call("GET", f"/api/review/next/?campaign={campaign_id}")
-        if not record("next", start, status, (200,), body):
-            return False
-        assignment = body.get("assignment")
-        if assignment is None:
-            with lock:
-                result.exhausted += 1
-            return "stop"
-        with lock:
-            result.handed.append((index, assignment["id"]))
+        assignment = _first_item(campaign_id, index, conn, result, lock, record)
+        if not isinstance(assignment, dict):
+            return assignment
         start = time.perf_counter()
         status, body = conn.call("POST", "/api/review/ratings/", {"assignment": assignment["id"],
                                                                   **rating_body(rng)})
@@ -433,19 +441,9 @@ def ours_one_trip_loop(campaign_id: int, result: Result, lock: threading.Lock):
     pending: dict[int, dict[str, Any]] = {}
 
     def loop(index: int, conn: Conn, rng: random.Random, record) -> bool | str:
-        assignment = pending.pop(index, None)
-        if assignment is None:
-            start = time.perf_counter()
-            status, body = conn.call("GET", f"/api/review/next/?campaign={campaign_id}")
-            if not record("next", start, status, (200,), body):
-                return False
-            assignment = body.get("assignment")
-            if assignment is None:
-                with lock:
-                    result.exhausted += 1
-                return "stop"
-            with lock:
-                result.handed.append((index, assignment["id"]))
+        assignment = pending.pop(index, None) or _first_item(campaign_id, index, conn, result, lock, record)
+        if not isinstance(assignment, dict):
+            return assignment
         start = time.perf_counter()
         answer = {"assignment": assignment["id"], "next": True, **rating_body(rng)}
         status, body = conn.call("POST", "/api/review/ratings/", answer)
@@ -769,7 +767,9 @@ def main() -> None:
         print(f"data: {args.headshots} headshots of {-(-args.headshots // PER_SUBJECT)} subjects (built in "
               f"{setup_s:.1f} s); each level: a fresh rating campaign, overlap {args.overlap}, no gold; "
               f"{args.warmup:g} s warm-up, then {args.seconds:g} s measured per side")
-        print("ours = GET next + POST rating per loop; baseline = one POST to a plain DRF CreateAPIView "
+        ours = ("POST rating with next: true (its response brings the next item)" if args.one_trip
+                else "GET next + POST rating")
+        print(f"ours = {ours} per loop; baseline = one POST to a plain DRF CreateAPIView "
               "+ ModelSerializer (Rating) per loop", flush=True)
         levels: list[Level] = []
         reserve: list[dict[str, Any]] = []

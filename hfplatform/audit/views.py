@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +15,7 @@ from hfplatform.accounts.roles import AUDITORS, HasRole, role_required
 from hfplatform.audit.selectors import audit_csv, audit_events
 from hfplatform.audit.services import ACTIONS
 from hfplatform.errors import ApplicationError
+from hfplatform.pagination import page_serializer, paginated_response
 
 FILTERS = ("action", "actor", "target", "since", "until")
 PER_PAGE = 50
@@ -60,12 +60,7 @@ class AuditEventSerializer(serializers.Serializer):
     address = serializers.CharField()
 
 
-@extend_schema_serializer(component_name="PaginatedAuditEventList")
-class AuditEventPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = AuditEventSerializer(many=True)
+AuditEventPageSerializer = page_serializer(AuditEventSerializer, "PaginatedAuditEventList")
 
 
 class AuditEventListApi(APIView):
@@ -79,6 +74,4 @@ class AuditEventListApi(APIView):
                    responses={200: AuditEventPageSerializer})
     def get(self, request: Request) -> Response:
         rows = audit_events(**_filters(request.query_params))
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
+        return paginated_response(request, self, rows, AuditEventSerializer)

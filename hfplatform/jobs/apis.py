@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,8 +17,9 @@ from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_SIZES, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.registry import job_kinds
-from hfplatform.jobs.selectors import job_get, job_links, job_list
+from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
 from hfplatform.jobs.services import job_cancel
+from hfplatform.pagination import page_serializer, paginated_response
 
 
 @extend_schema_serializer(component_name="Job")
@@ -42,6 +42,7 @@ class JobOutputSerializer(serializers.Serializer):
     is_finished = serializers.BooleanField()
     url = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField(help_text="What the finished job made: [{label, url}].")
+    summary = serializers.SerializerMethodField(help_text="The result in words: [[label, text]].")
 
     def get_url(self, job) -> str:
         return f"/jobs/{job.pk}/"
@@ -50,15 +51,12 @@ class JobOutputSerializer(serializers.Serializer):
     def get_links(self, job) -> list[dict[str, str]]:
         return job_links(job)
 
+    @extend_schema_field(serializers.ListField(child=serializers.ListField(child=serializers.CharField())))
+    def get_summary(self, job) -> list[list[str]]:
+        return [list(row) for row in job_result_summary(job)]
 
-@extend_schema_serializer(component_name="PaginatedJobList")
-class JobPageSerializer(serializers.Serializer):
-    """One page of jobs (``?limit=&offset=``)."""
 
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = JobOutputSerializer(many=True)
+JobPageSerializer = page_serializer(JobOutputSerializer, "PaginatedJobList")
 
 
 class JobListApi(APIView):
@@ -77,9 +75,7 @@ class JobListApi(APIView):
     def get(self, request: Request) -> Response:
         jobs = job_list(user=request.user, status=request.query_params.get("status"),
                         kind=request.query_params.get("kind"))
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(jobs, request, view=self)
-        return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, jobs, JobOutputSerializer)
 
 
 class JobDetailApi(APIView):

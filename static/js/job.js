@@ -45,15 +45,13 @@
       item.append(a);
       return item;
     }) : [Object.assign(document.createElement("li"), { className: "muted", textContent: "Nothing to link to." })]));
+    // The result in words, as the server words it (hfplatform.jobs.selectors.job_result_summary).
     const summary = $("job-summary");
-    const rows = Object.entries(job.result || {}).flatMap(([key, value]) => {
+    const rows = (job.summary || []).flatMap(([label, text]) => {
       const dt = document.createElement("dt");
-      dt.textContent = key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+      dt.textContent = label;
       const dd = document.createElement("dd");
-      dd.textContent = Array.isArray(value) ? (value.length <= 8 && value.every((v) => typeof v !== "object") ? value.join(", ") : value.length + " values")
-        : value !== null && typeof value === "object" ? Object.keys(value).length + " entries"
-        : typeof value === "boolean" ? (value ? "yes" : "no")
-        : typeof value === "number" && !Number.isInteger(value) ? String(Number(value.toPrecision(4))) : String(value);
+      dd.textContent = text;
       return [dt, dd];
     });
     if (rows.length) summary.replaceChildren(...rows);

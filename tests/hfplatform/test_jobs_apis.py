@@ -130,6 +130,8 @@ def test_a_finished_job_links_to_what_it_made_and_reads_as_words(client_for, api
                                      "loss_curve": [[i, 1.0 / (i + 1)] for i in range(50)]})
     body = api_client_for("auditor").get(f"/api/jobs/{job.pk}/").json()
     assert body["links"] == [{"label": "Snapshot #7", "url": "/monitoring/snapshots/7/"}]
+    assert ["Fid", "82.41"] in body["summary"]
+    assert ["Loss curve", "50 values"] in body["summary"]
     page = client_for("auditor").get(f"/jobs/{job.pk}/").content.decode()
     assert '<a href="/monitoring/snapshots/7/">Snapshot #7</a>' in page
     summary = page.split('data-testid="job-summary">')[1].split("</dl>")[0]
