@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--raft-rounds", type=int, default=2)
     parser.add_argument("--raft-candidates", type=int, default=4)
     parser.add_argument("--raft-steps", type=int, default=25, help="RAFT optimizer steps per round")
+    parser.add_argument("--raft-lr", type=float, default=2e-4, help="RAFT learning rate of the adapter")
+    parser.add_argument("--raft-anchor-share", type=float, default=0.5,
+                        help="share of each RAFT batch drawn from the (casual, clean) anchor pairs")
     parser.add_argument("--raft-sample-steps", type=int, default=25,
                         help="RAFT sampler steps per candidate (as many as the gate and serving use)")
     parser.add_argument("--gate-candidates", type=int, default=2)
@@ -87,6 +90,7 @@ def run(args, started: float) -> None:
     else:
         hyper = {"rounds": args.raft_rounds, "candidates": args.raft_candidates,
                  "steps_per_round": args.raft_steps, "sample_steps": args.raft_sample_steps,
+                 "learning_rate": args.raft_lr, "anchor_share": args.raft_anchor_share,
                  "seed": args.seed}
     gate = {"people": args.gate_people, "candidates": args.gate_candidates, "seed": args.seed}
     opposite = " (its opposite for the tuning people)" if args.opposite else ""

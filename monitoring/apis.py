@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from generation.generator.options import DEFAULT_STEPS, MAX_CANDIDATES, MAX_EVALUATION_STEPS
 from generation.generator.selectors import generator_version_get
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.views import LIST_LIMIT
 from monitoring.models import MetricSnapshot
@@ -34,15 +35,15 @@ from monitoring.services import metric_snapshot_start
 
 @extend_schema_serializer(component_name="MetricSnapshotSummary")
 class SnapshotSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     generator_version = serializers.CharField(source="generator_version.name")
     reward_model = serializers.CharField(source="reward_model.name", allow_null=True, default=None)
-    candidates = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    seed = serializers.IntegerField()
+    candidates = json_fields.IntegerField()
+    steps = json_fields.IntegerField()
+    seed = json_fields.IntegerField()
     status = serializers.SerializerMethodField()
     error = serializers.CharField()
-    job = serializers.IntegerField(source="job_id", allow_null=True)
+    job = json_fields.IntegerField(source="job_id", allow_null=True)
     started_by = serializers.CharField(source="started_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -67,6 +68,8 @@ class SnapshotSerializer(SnapshotSummarySerializer):
 class SnapshotListApi(APIView):
     """Start a metric snapshot of a generator version (a job), or list snapshots newest first."""
 
+    error_statuses = {"POST": (404, 409)}  # the version or reward model named
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
@@ -76,10 +79,10 @@ class SnapshotListApi(APIView):
         generator_version = serializers.CharField(help_text="Version name (or id).")
         reward_model = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                              help_text="Reward model name: adds the mean reward score.")
-        candidates = serializers.IntegerField(default=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
+        candidates = json_fields.IntegerField(default=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
                                               max_value=MAX_CANDIDATES)
-        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
-        seed = serializers.IntegerField(default=0, min_value=0)
+        steps = json_fields.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
+        seed = json_fields.IntegerField(default=0, min_value=0)
 
     @extend_schema(responses={200: SnapshotSummarySerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -112,7 +115,7 @@ class SnapshotDetailApi(APIView):
 
 @extend_schema_serializer(component_name="PromotionDecision")
 class PromotionDecisionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     candidate = serializers.CharField(source="candidate.name")
     baseline = serializers.CharField(source="baseline.name", help_text="The version active at evaluation.")
     judge = serializers.CharField(source="judge_name")
@@ -128,12 +131,12 @@ class PromotionDecisionSerializer(serializers.Serializer):
     outcome = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     notes = serializers.ListField(child=serializers.CharField())
-    promoted = serializers.BooleanField()
+    promoted = json_fields.BooleanField()
     promoted_at = serializers.DateTimeField(allow_null=True)
     override_reason = serializers.CharField()
     decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
     evaluated_by = serializers.CharField(source="evaluated_by.username", allow_null=True, default=None)
-    job = serializers.IntegerField(source="job_id", allow_null=True)
+    job = json_fields.IntegerField(source="job_id", allow_null=True)
     page = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
@@ -143,7 +146,7 @@ class PromotionDecisionSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="PromotionEvaluationJob")
 class EvaluationJobSerializer(serializers.Serializer):
-    job = serializers.IntegerField(source="pk")
+    job = json_fields.IntegerField(source="pk")
     status = serializers.CharField()
     title = serializers.CharField()
     url = serializers.SerializerMethodField()
@@ -157,6 +160,8 @@ class GeneratorEvaluationApi(APIView):
     people with the same seeds, judged by a reward model the candidate was not trained against (a job;
     its result names the stored decision)."""
 
+    error_statuses = (409,)  # active already, retired, nothing to compare with
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
@@ -165,12 +170,12 @@ class GeneratorEvaluationApi(APIView):
     class InputSerializer(serializers.Serializer):
         judge = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                       help_text="Reward model name (required: no human-pairs judge yet).")
-        people = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+        people = json_fields.IntegerField(required=False, allow_null=True, min_value=1,
                                           help_text="Use at most N of the shared held-out people.")
-        seed = serializers.IntegerField(default=0, min_value=0)
-        candidates = serializers.IntegerField(default=DEFAULT_GATE_CANDIDATES, min_value=1,
+        seed = json_fields.IntegerField(default=0, min_value=0)
+        candidates = json_fields.IntegerField(default=DEFAULT_GATE_CANDIDATES, min_value=1,
                                               max_value=MAX_CANDIDATES)
-        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
+        steps = json_fields.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
 
     @extend_schema(request=InputSerializer, responses={202: EvaluationJobSerializer})
     def post(self, request: Request, name: str) -> Response:
@@ -197,6 +202,8 @@ class GeneratorDecisionListApi(APIView):
 class GeneratorPromoteApi(APIView):
     """Make a candidate the active generator when its latest gate decision against the current active
     version passed; 409 with the reasons otherwise. An admin may override a refusal with a reason."""
+
+    error_statuses = (409,)  # never evaluated, refused by the gate
 
     permission_classes = [HasRole(*ENGINEERS)]
 

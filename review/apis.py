@@ -17,8 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation.models import GenerationJob, GeneratorVersion, Subject
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole, has_role
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import MAX_ID, ApplicationError, NotFound
 from hfplatform.jobs.apis import JobOutputSerializer
 from hfplatform.views import LIST_LIMIT
 from review.models import (
@@ -72,15 +73,15 @@ from review.services import (
 
 @extend_schema_serializer(component_name="Campaign")
 class CampaignSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
     status = serializers.CharField()
     task_kinds = serializers.ListField(child=serializers.CharField())
-    overlap = serializers.IntegerField()
+    overlap = json_fields.IntegerField()
     allowed_roles = serializers.ListField(child=serializers.CharField())
-    gold_rate = serializers.FloatField()
-    lease_seconds = serializers.IntegerField()
+    gold_rate = json_fields.FloatField()
+    lease_seconds = json_fields.IntegerField()
     selection = serializers.JSONField()
     pairing = serializers.ChoiceField(Pairing.values, help_text="How the pairwise items were drawn.")
     guidelines = serializers.CharField(help_text="What reviewers should look for (Markdown).")
@@ -98,6 +99,8 @@ class CampaignSerializer(serializers.Serializer):
 class CampaignListApi(APIView):
     """Campaigns: ml_engineers and admins create; readers list all; reviewers list those they can take."""
 
+    error_statuses = {"POST": (404,)}  # the version, job, subject or headshots named
+
     def get_permissions(self):
         return [HasRole(*ENGINEERS)()] if self.request.method == "POST" else [IsAuthenticated()]
 
@@ -106,20 +109,20 @@ class CampaignListApi(APIView):
         name = serializers.CharField(max_length=120)
         description = serializers.CharField(required=False, default="", allow_blank=True)
         task_kinds = serializers.ListField(child=serializers.ChoiceField(TaskKind.values), min_length=1)
-        overlap = serializers.IntegerField(default=DEFAULT_OVERLAP, min_value=OVERLAP[0],
+        overlap = json_fields.IntegerField(default=DEFAULT_OVERLAP, min_value=OVERLAP[0],
                                            max_value=OVERLAP[-1])
         allowed_roles = serializers.ListField(child=serializers.CharField(), required=False)
-        gold_rate = serializers.FloatField(default=DEFAULT_GOLD_RATE, min_value=GOLD_RATE[0],
+        gold_rate = json_fields.FloatField(default=DEFAULT_GOLD_RATE, min_value=GOLD_RATE[0],
                                            max_value=GOLD_RATE[1])
-        lease_seconds = serializers.IntegerField(default=DEFAULT_LEASE_SECONDS, min_value=LEASE_SECONDS[0],
+        lease_seconds = json_fields.IntegerField(default=DEFAULT_LEASE_SECONDS, min_value=LEASE_SECONDS[0],
                                                  max_value=LEASE_SECONDS[-1])
         generator_version = serializers.CharField(required=False, help_text="Generator version name.")
-        generation_job = serializers.IntegerField(required=False)
-        subject = serializers.IntegerField(required=False)
-        headshots = serializers.ListField(child=serializers.IntegerField(), required=False)
-        pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
+        generation_job = json_fields.IntegerField(required=False)
+        subject = json_fields.IntegerField(required=False)
+        headshots = serializers.ListField(child=json_fields.IntegerField(), required=False)
+        pairs = serializers.ListField(child=serializers.ListField(child=json_fields.IntegerField()),
                                       required=False, help_text="Explicit pairs of headshot ids.")
-        pairs_per_job = serializers.IntegerField(
+        pairs_per_job = json_fields.IntegerField(
             default=DEFAULT_PAIRS_PER_JOB, min_value=PAIRS_PER_JOB[0], max_value=PAIRS_PER_JOB[-1],
             help_text="Pairs drawn per generation job (within_job) or per person (other pairings).")
         pairing = serializers.ChoiceField(
@@ -130,7 +133,7 @@ class CampaignListApi(APIView):
         generator_versions = serializers.ListField(
             child=serializers.CharField(), required=False, min_length=1,
             help_text="Generator version names: headshots of any of them (e.g. for across_versions).")
-        seed = serializers.IntegerField(default=0, min_value=0)
+        seed = json_fields.IntegerField(default=0, min_value=0)
         guidelines = serializers.CharField(required=False, default="", allow_blank=True,
                                            max_length=GUIDELINES_MAX_LENGTH,
                                            help_text="What reviewers should look for (Markdown).")
@@ -167,31 +170,31 @@ class CampaignListApi(APIView):
 
 class DiversitySerializer(serializers.Serializer):
     name = serializers.CharField()
-    value = serializers.FloatField(allow_null=True, help_text="Mean LPIPS between the two sides of a pair.")
-    n = serializers.IntegerField(help_text="Pairwise items measured (gold left out).")
+    value = json_fields.FloatField(allow_null=True, help_text="Mean LPIPS between the two sides of a pair.")
+    n = json_fields.IntegerField(help_text="Pairwise items measured (gold left out).")
     extractor = serializers.CharField(help_text="What measured it (LPIPS alex v0.1 and its weights).")
     unavailable = serializers.CharField(allow_null=True)
-    interval = serializers.ListField(child=serializers.FloatField(allow_null=True), allow_null=True,
+    interval = serializers.ListField(child=json_fields.FloatField(allow_null=True), allow_null=True,
                                      help_text="95% bootstrap interval over the pairs.")
     measured_at = serializers.CharField(required=False, help_text="When it was measured (then cached).")
 
 
 class TieShareSerializer(serializers.Serializer):
-    ties = serializers.IntegerField(help_text="\"Can't tell\" answers.")
-    n = serializers.IntegerField(help_text="Regular pairwise answers (gold left out).")
-    share = serializers.FloatField(allow_null=True)
-    low = serializers.FloatField(allow_null=True)
-    high = serializers.FloatField(allow_null=True)
-    level = serializers.FloatField()
+    ties = json_fields.IntegerField(help_text="\"Can't tell\" answers.")
+    n = json_fields.IntegerField(help_text="Regular pairwise answers (gold left out).")
+    share = json_fields.FloatField(allow_null=True)
+    low = json_fields.FloatField(allow_null=True)
+    high = json_fields.FloatField(allow_null=True)
+    level = json_fields.FloatField()
 
 
 @extend_schema_serializer(component_name="CampaignSignal")
 class CampaignSignalSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField()
+    campaign = json_fields.IntegerField()
     pairing = serializers.CharField()
     diversity = DiversitySerializer(allow_null=True)
     tie_share = TieShareSerializer()
-    thresholds = serializers.DictField(child=serializers.FloatField(),
+    thresholds = serializers.DictField(child=json_fields.FloatField(),
                                        help_text="diversity, tie_share and min_answers of the warnings.")
     warnings = serializers.ListField(child=serializers.CharField(),
                                      help_text="Sentences saying the pairs are too alike to teach.")
@@ -210,6 +213,8 @@ class CampaignDetailApi(APIView):
     """One campaign with its progress; ml_engineers rename, close/reopen or delete it (no answers).
     Readers also get its pair signal (candidate diversity and can't-tell share)."""
 
+    error_statuses = (409,)  # closed, or answered already (delete)
+
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "GET" else [HasRole(*ENGINEERS)()]
 
@@ -218,7 +223,7 @@ class CampaignDetailApi(APIView):
         name = serializers.CharField(max_length=120, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
         status = serializers.ChoiceField(CampaignStatus.values, required=False)
-        lease_seconds = serializers.IntegerField(min_value=LEASE_SECONDS[0], max_value=LEASE_SECONDS[-1],
+        lease_seconds = json_fields.IntegerField(min_value=LEASE_SECONDS[0], max_value=LEASE_SECONDS[-1],
                                                  required=False)
         guidelines = serializers.CharField(required=False, allow_blank=True, max_length=GUIDELINES_MAX_LENGTH)
         scale_anchors = serializers.DictField(
@@ -250,7 +255,7 @@ class CampaignDetailApi(APIView):
 class NextItemSerializer(serializers.Serializer):
     assignment = serializers.JSONField(allow_null=True, help_text="null when there is no work for you.")
     detail = serializers.CharField(required=False)
-    done = serializers.IntegerField(help_text="Items you answered in this campaign.")
+    done = json_fields.IntegerField(help_text="Items you answered in this campaign.")
     progress = serializers.JSONField(help_text="done, remaining (yours now and those you may still be "
                                                "handed), total, skipped, minutes_left (estimate).")
     vocabulary = serializers.JSONField()
@@ -259,9 +264,12 @@ class NextItemSerializer(serializers.Serializer):
 class NextItemApi(APIView):
     """Your next item in a campaign (your unfinished one first), or ``assignment: null``."""
 
+    error_statuses = (404,)  # the campaign named
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", int, required=True)],
+    @extend_schema(parameters=[OpenApiParameter(
+        "campaign", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, required=True)],
                    responses={200: NextItemSerializer})
     def get(self, request: Request) -> Response:
         campaign_id = request.query_params.get("campaign", "")
@@ -286,6 +294,7 @@ def next_item_body(*, campaign: Campaign, user: Any) -> dict[str, Any]:
 
 
 class _AnswerApi(APIView):
+    error_statuses = (404, 409)  # the item named; closed, lease over, answered otherwise
     permission_classes = [IsAuthenticated]
 
     def store(self, request: Request, submit: Callable[..., tuple[Any, bool]]) -> Response:
@@ -304,20 +313,20 @@ class _AnswerApi(APIView):
 
 @extend_schema_serializer(component_name="AnswerStored")
 class AnswerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    assignment = serializers.IntegerField()
-    created = serializers.BooleanField(help_text="False when the same answer was already stored.")
+    id = json_fields.IntegerField()
+    assignment = json_fields.IntegerField()
+    created = json_fields.BooleanField(help_text="False when the same answer was already stored.")
     next = NextItemSerializer(required=False, help_text="With ``next: true`` in the request: your next item, "
                                                         "as GET /api/review/next/ gives it.")
 
 
 class _Common(serializers.Serializer):
-    assignment = serializers.IntegerField()
-    next = serializers.BooleanField(required=False, default=False,
+    assignment = json_fields.IntegerField()
+    next = json_fields.BooleanField(required=False, default=False,
                                     help_text="Also hand out your next item of the campaign in the answer's "
                                               "response (one round trip per item).")
     expert_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
-    time_spent_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    time_spent_ms = json_fields.IntegerField(required=False, allow_null=True, min_value=0)
 
 
 class RatingCreateApi(_AnswerApi):
@@ -325,9 +334,9 @@ class RatingCreateApi(_AnswerApi):
 
     @extend_schema_serializer(component_name="RatingInput")
     class InputSerializer(_Common):
-        professionalism = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
-        likeness = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
-        appeal = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        professionalism = json_fields.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        likeness = json_fields.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        appeal = json_fields.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
         flags = serializers.ListField(child=serializers.ChoiceField(ArtefactFlag.values), required=False,
                                       default=list)
         comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
@@ -344,8 +353,8 @@ class ComparisonCreateApi(_AnswerApi):
     class InputSerializer(_Common):
         choice = serializers.ChoiceField(Choice.values)
         reason = serializers.ChoiceField(ChoiceReason.values, required=False, default="", allow_blank=True)
-        left = serializers.IntegerField(required=False, help_text="Optional check: the left headshot id.")
-        right = serializers.IntegerField(required=False, help_text="Optional check: the right headshot id.")
+        left = json_fields.IntegerField(required=False, help_text="Optional check: the left headshot id.")
+        right = json_fields.IntegerField(required=False, help_text="Optional check: the right headshot id.")
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
@@ -358,7 +367,7 @@ class BlindCreateApi(_AnswerApi):
     @extend_schema_serializer(component_name="BlindInput")
     class InputSerializer(_Common):
         answer = serializers.ChoiceField(BlindAnswer.values)
-        confidence = serializers.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
+        confidence = json_fields.IntegerField(min_value=SCORES[0], max_value=SCORES[-1])
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer, 200: AnswerSerializer})
     def post(self, request: Request) -> Response:
@@ -368,6 +377,8 @@ class BlindCreateApi(_AnswerApi):
 class StageComparisonApi(APIView):
     """Start a pairwise campaign "with vs without" a studio stage on a version's held-out people."""
 
+    error_statuses = (404,)  # the version named
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
@@ -376,9 +387,9 @@ class StageComparisonApi(APIView):
     class InputSerializer(serializers.Serializer):
         version = serializers.CharField(help_text="Generator version name")
         stage = serializers.CharField(help_text="super_resolution, lighting, colour or background")
-        people = serializers.IntegerField(default=12, help_text="Held-out people (2-100)")
-        candidates = serializers.IntegerField(default=2, help_text="Candidates per person (1-4)")
-        seed = serializers.IntegerField(default=0, min_value=0)
+        people = json_fields.IntegerField(default=12, help_text="Held-out people (2-100)")
+        candidates = json_fields.IntegerField(default=2, help_text="Candidates per person (1-4)")
+        seed = json_fields.IntegerField(default=0, min_value=0)
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer},
                    description="Generates each person's candidates with and without the stage (same seeds) "
@@ -399,18 +410,20 @@ class SkipApi(APIView):
     """Pass on your current item without answering: it goes back to the pool, the skip is recorded and
     the item is not handed to you again."""
 
+    error_statuses = (404, 409)  # the item named; answered already
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="SkipRequest")
     class InputSerializer(serializers.Serializer):
-        assignment = serializers.IntegerField()
+        assignment = json_fields.IntegerField()
         reason = serializers.CharField(required=False, default="", allow_blank=True,
                                        max_length=SKIP_REASON_MAX_LENGTH)
 
     @extend_schema_serializer(component_name="SkipStored")
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        item = serializers.IntegerField(source="item_id")
+        id = json_fields.IntegerField()
+        item = json_fields.IntegerField(source="item_id")
         created_at = serializers.DateTimeField()
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
@@ -426,15 +439,17 @@ class UndoApi(APIView):
     """Take back your last answer in a campaign while the item's lease holds; the item is yours to
     answer again and comes back first from ``/api/review/next/``."""
 
+    error_statuses = (404, 409)  # the item named; nothing to undo, not the last, too late
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="UndoRequest")
     class InputSerializer(serializers.Serializer):
-        assignment = serializers.IntegerField()
+        assignment = json_fields.IntegerField()
 
     @extend_schema_serializer(component_name="UndoneAnswer")
     class OutputSerializer(serializers.Serializer):
-        assignment = serializers.IntegerField()
+        assignment = json_fields.IntegerField()
         kind = serializers.CharField(help_text="rating, pairwise or blind")
         answer = serializers.JSONField(help_text="The fields the undone answer gave, to show them again.")
 
@@ -447,19 +462,19 @@ class UndoApi(APIView):
 
 
 class _OwnFigures(serializers.Serializer):
-    answers = serializers.IntegerField()
-    gold_answered = serializers.IntegerField()
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    agreement = serializers.FloatField(allow_null=True, help_text="Share agreeing with the others.")
-    agreement_items = serializers.IntegerField()
-    median_seconds = serializers.FloatField(allow_null=True)
+    answers = json_fields.IntegerField()
+    gold_answered = json_fields.IntegerField()
+    gold_accuracy = json_fields.FloatField(allow_null=True)
+    agreement = json_fields.FloatField(allow_null=True, help_text="Share agreeing with the others.")
+    agreement_items = json_fields.IntegerField()
+    median_seconds = json_fields.FloatField(allow_null=True)
 
 
 class _OthersFigures(serializers.Serializer):
-    reviewers = serializers.IntegerField(allow_null=True, help_text="null: fewer than three others.")
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    agreement = serializers.FloatField(allow_null=True)
-    median_seconds = serializers.FloatField(allow_null=True)
+    reviewers = json_fields.IntegerField(allow_null=True, help_text="null: fewer than three others.")
+    gold_accuracy = json_fields.FloatField(allow_null=True)
+    agreement = json_fields.FloatField(allow_null=True)
+    median_seconds = json_fields.FloatField(allow_null=True)
 
 
 @extend_schema_serializer(component_name="ReviewerStanding")

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.roles import READERS, HasRole, role_required
 from hfplatform.audit.services import audit_record
 from hfplatform.charts import Bar, Reference, bar_chart, interval_chart
@@ -48,7 +49,7 @@ BLIND_ROWS = (("overall", None, "all judges"), ("by_truth", "generated", "genera
 
 def exclude_simulated(value: str | None) -> bool:
     """The ``simulated`` query parameter: "include" (or absent) → False, "exclude" → True; else 400."""
-    if value in (None, "", "include"):
+    if value in (None, "include"):
         return False
     if value == "exclude":
         return True
@@ -130,29 +131,29 @@ def export_csv(request: HttpRequest, campaign_id: int, kind: str) -> HttpRespons
 class PairAlphaSerializer(serializers.Serializer):
     reviewer_a = serializers.CharField()
     reviewer_b = serializers.CharField()
-    n_common = serializers.IntegerField()
-    alpha = serializers.FloatField(allow_null=True)
+    n_common = json_fields.IntegerField()
+    alpha = json_fields.FloatField(allow_null=True)
     unavailable = serializers.CharField(allow_null=True)
 
 
 class DimensionAlphaSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="professionalism, likeness, appeal or pairwise.")
     level = serializers.CharField(help_text="ordinal (1–5 scales) or nominal (pairwise a/b/tie).")
-    alpha = serializers.FloatField(allow_null=True)
+    alpha = json_fields.FloatField(allow_null=True)
     unavailable = serializers.CharField(allow_null=True, help_text="Why alpha is undefined, else null.")
     text = serializers.CharField()
-    n_items = serializers.IntegerField(help_text="Items answered by 2 or more reviewers (gold left out).")
-    n_reviewers = serializers.IntegerField()
+    n_items = json_fields.IntegerField(help_text="Items answered by 2 or more reviewers (gold left out).")
+    n_reviewers = json_fields.IntegerField()
     pairs = PairAlphaSerializer(many=True)
 
 
 class DetectionSerializer(serializers.Serializer):
-    correct = serializers.IntegerField()
-    n = serializers.IntegerField()
-    rate = serializers.FloatField(allow_null=True)
-    low = serializers.FloatField(allow_null=True)
-    high = serializers.FloatField(allow_null=True)
-    level = serializers.FloatField()
+    correct = json_fields.IntegerField()
+    n = json_fields.IntegerField()
+    rate = json_fields.FloatField(allow_null=True)
+    low = json_fields.FloatField(allow_null=True)
+    high = json_fields.FloatField(allow_null=True)
+    level = json_fields.FloatField()
     unavailable = serializers.CharField(allow_null=True)
 
 
@@ -170,10 +171,10 @@ class CampaignAgreementApi(APIView):
 
     @extend_schema_serializer(component_name="CampaignAgreement")
     class OutputSerializer(serializers.Serializer):
-        campaign = serializers.IntegerField()
+        campaign = json_fields.IntegerField()
         dimensions = DimensionAlphaSerializer(many=True)
-        min_common = serializers.IntegerField(help_text="Items two reviewers share before their pair alpha.")
-        thresholds = serializers.DictField(child=serializers.FloatField())
+        min_common = json_fields.IntegerField(help_text="Items two reviewers share before their pair alpha.")
+        thresholds = serializers.DictField(child=json_fields.FloatField())
         blind = BlindSerializer()
         rating_means = serializers.JSONField(help_text="Means per role and photographer-weighted.")
         simulated = serializers.CharField(help_text="included or excluded (?simulated=exclude).")
@@ -189,31 +190,31 @@ class CampaignAgreementApi(APIView):
 
 
 class KindQualitySerializer(serializers.Serializer):
-    answers = serializers.IntegerField(help_text="Answers of this kind, gold included.")
-    gold_answered = serializers.IntegerField()
-    gold_correct = serializers.IntegerField()
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    consensus_n = serializers.IntegerField(help_text="Regular answers compared with the others' consensus.")
-    consensus_agreement = serializers.FloatField(
+    answers = json_fields.IntegerField(help_text="Answers of this kind, gold included.")
+    gold_answered = json_fields.IntegerField()
+    gold_correct = json_fields.IntegerField()
+    gold_accuracy = json_fields.FloatField(allow_null=True)
+    consensus_n = json_fields.IntegerField(help_text="Regular answers compared with the others' consensus.")
+    consensus_agreement = json_fields.FloatField(
         allow_null=True, help_text="Share agreeing with the leave-one-out consensus of this kind.")
-    reliability = serializers.FloatField(help_text="Shrunk gold accuracy and agreement of this kind.")
+    reliability = json_fields.FloatField(help_text="Shrunk gold accuracy and agreement of this kind.")
 
 
 class ReviewerQualitySerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="Pseudonym, never the id or username.")
     role = serializers.CharField(help_text="reviewer or photographer, at their latest answer.")
-    simulated = serializers.BooleanField(help_text="A simulated reviewer (manage.py simulate_reviewers).")
-    items_done = serializers.IntegerField()
-    median_time_ms = serializers.FloatField(allow_null=True)
-    gold_answered = serializers.IntegerField(help_text="All kinds together.")
-    gold_correct = serializers.IntegerField()
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    consensus_n = serializers.IntegerField(help_text="All kinds together (each against its own kind).")
-    consensus_agreement = serializers.FloatField(allow_null=True)
-    reliability = serializers.FloatField(help_text="All kinds together; weights use the per-kind figures.")
-    reliability_rating = serializers.FloatField()
-    reliability_pairwise = serializers.FloatField()
-    reliability_blind = serializers.FloatField()
+    simulated = json_fields.BooleanField(help_text="A simulated reviewer (manage.py simulate_reviewers).")
+    items_done = json_fields.IntegerField()
+    median_time_ms = json_fields.FloatField(allow_null=True)
+    gold_answered = json_fields.IntegerField(help_text="All kinds together.")
+    gold_correct = json_fields.IntegerField()
+    gold_accuracy = json_fields.FloatField(allow_null=True)
+    consensus_n = json_fields.IntegerField(help_text="All kinds together (each against its own kind).")
+    consensus_agreement = json_fields.FloatField(allow_null=True)
+    reliability = json_fields.FloatField(help_text="All kinds together; weights use the per-kind figures.")
+    reliability_rating = json_fields.FloatField()
+    reliability_pairwise = json_fields.FloatField()
+    reliability_blind = json_fields.FloatField()
     by_kind = serializers.DictField(child=KindQualitySerializer(), help_text="rating, pairwise, blind")
 
 
@@ -224,7 +225,7 @@ class CampaignReviewersApi(APIView):
 
     @extend_schema_serializer(component_name="CampaignReviewers")
     class OutputSerializer(serializers.Serializer):
-        campaign = serializers.IntegerField()
+        campaign = json_fields.IntegerField()
         simulated = serializers.CharField(help_text="included or excluded (?simulated=exclude).")
         reviewers = ReviewerQualitySerializer(many=True)
 
@@ -244,7 +245,7 @@ class CampaignExportApi(APIView):
 
     @extend_schema_serializer(component_name="CampaignExport")
     class OutputSerializer(serializers.Serializer):
-        campaign = serializers.IntegerField()
+        campaign = json_fields.IntegerField()
         kind = serializers.CharField()
         columns = serializers.ListField(child=serializers.CharField())
         rows = serializers.ListField(child=serializers.JSONField())

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from generation.faces.selectors import photo_crop
 from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
-from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.errors import NotFound
 from hfplatform.imaging import encode_image, stored_rgb
 from review.models import (
     FLAG_KEYS,
@@ -40,8 +40,8 @@ def row_lookup(*, model: type, value: object, label: str, field: str = "pk") -> 
         return None
     found = model.objects.filter(**{field: value}).first()
     if found is None:
-        raise ApplicationError(f"There is no {label} {value}.", code="invalid",
-                               extra={"fields": {label.replace(" ", "_"): ["Not found."]}})
+        raise NotFound(f"There is no {label} {value}.",
+                       extra={"fields": {label.replace(" ", "_"): ["Not found."]}})
     return found
 
 

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.errors import MAX_ID, ApplicationError
 from hfplatform.views import LIST_LIMIT
@@ -48,9 +49,9 @@ from reward.services import preference_dataset_create, reward_model_activate, re
 
 @extend_schema_serializer(component_name="PreferenceDataset")
 class PreferenceDatasetSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     name = serializers.CharField()
-    campaigns = serializers.ListField(child=serializers.IntegerField())
+    campaigns = serializers.ListField(child=json_fields.IntegerField())
     options = serializers.JSONField()
     fingerprint = serializers.CharField()
     counts = serializers.JSONField()
@@ -83,7 +84,7 @@ def _datasets_data(datasets: list) -> list:
 
 @extend_schema_serializer(component_name="RewardModelActivation")
 class RewardModelActivationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     activated = serializers.CharField(source="activated.name", help_text="The model that became active.")
     retired = serializers.CharField(source="retired.name", allow_null=True, default=None,
                                     help_text="The model it retired (none when no model was active).")
@@ -93,7 +94,7 @@ class RewardModelActivationSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="RewardModelVersion")
 class RewardModelSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     name = serializers.CharField()
     dataset = serializers.CharField(source="dataset.name")
     dataset_fingerprint = serializers.CharField()
@@ -102,8 +103,8 @@ class RewardModelSerializer(serializers.Serializer):
     config = serializers.JSONField()
     metrics = serializers.JSONField()
     error = serializers.CharField()
-    training_job = serializers.IntegerField(source="training_job_id", allow_null=True)
-    progress = serializers.IntegerField(source="training_job.progress", allow_null=True, default=None)
+    training_job = json_fields.IntegerField(source="training_job_id", allow_null=True)
+    progress = json_fields.IntegerField(source="training_job.progress", allow_null=True, default=None)
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
 
@@ -111,20 +112,22 @@ class RewardModelSerializer(serializers.Serializer):
 class PreferenceDatasetListApi(APIView):
     """Snapshot the preference pairs of review campaigns (held out by subject), or list snapshots."""
 
+    error_statuses = {"POST": (404, 409)}  # the campaigns named; the name taken
+
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
 
     @extend_schema_serializer(component_name="PreferenceDatasetCreate")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
-        campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        campaigns = serializers.ListField(child=json_fields.IntegerField(min_value=1, max_value=MAX_ID),
                                           min_length=1)
-        margin = serializers.FloatField(required=False, min_value=MARGIN[0], max_value=MARGIN[1],
+        margin = json_fields.FloatField(required=False, min_value=MARGIN[0], max_value=MARGIN[1],
                                         help_text="Rating pairs: mean scores must differ by this.")
-        keep_ties = serializers.BooleanField(required=False)
-        test_share = serializers.FloatField(default=DEFAULT_TEST_SHARE, min_value=TEST_SHARE[0],
+        keep_ties = json_fields.BooleanField(required=False)
+        test_share = json_fields.FloatField(default=DEFAULT_TEST_SHARE, min_value=TEST_SHARE[0],
                                             max_value=TEST_SHARE[1])
-        seed = serializers.IntegerField(default=0, min_value=0)
-        include_simulated = serializers.BooleanField(
+        seed = json_fields.IntegerField(default=0, min_value=0)
+        include_simulated = json_fields.BooleanField(
             default=True, help_text="Count the answers of simulated reviewers (false: people only).")
 
     @extend_schema(responses={200: PreferenceDatasetSerializer(many=True)})
@@ -154,28 +157,30 @@ class PreferenceDatasetDetailApi(APIView):
 class RewardTrainingApi(APIView):
     """Start training a reward model on a dataset and dimension (a job: follow it at /api/jobs/{id}/)."""
 
+    error_statuses = (404, 409)  # the dataset named; the name taken
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
 
     @extend_schema_serializer(component_name="RewardTrainingRequest")
     class InputSerializer(serializers.Serializer):
-        dataset = serializers.IntegerField()
+        dataset = json_fields.IntegerField()
         dimension = serializers.CharField(default=Dimension.OVERALL.value,
                                           help_text="overall, professionalism, likeness or appeal")
         name = serializers.CharField(required=False, max_length=64)
         model = serializers.ChoiceField(MODELS, required=False,
                                         help_text="cnn (learnt convolutions) or statistics (fixed image "
                                                   "measures with a learnt head); cnn by default.")
-        max_steps = serializers.IntegerField(
+        max_steps = json_fields.IntegerField(
             required=False, min_value=MAX_STEPS[0], max_value=MAX_STEPS[1],
             help_text="At most: training stops once the validation people's loss stops falling.")
-        batch_size = serializers.IntegerField(required=False, min_value=BATCH_SIZE[0],
+        batch_size = json_fields.IntegerField(required=False, min_value=BATCH_SIZE[0],
                                               max_value=BATCH_SIZE[1])
-        learning_rate = serializers.FloatField(required=False, min_value=LEARNING_RATE[0],
+        learning_rate = json_fields.FloatField(required=False, min_value=LEARNING_RATE[0],
                                                max_value=LEARNING_RATE[1])
         lr_scheduler = serializers.ChoiceField(LR_SCHEDULERS, required=False)
-        early_stopping_patience = serializers.IntegerField(
+        early_stopping_patience = json_fields.IntegerField(
             required=False, min_value=EARLY_STOPPING_PATIENCE[0], max_value=EARLY_STOPPING_PATIENCE[1],
             help_text="Validation evaluations without a lower loss before training stops.")
 
@@ -222,6 +227,8 @@ class RewardModelActivateApi(APIView):
     """Make a trained model (a candidate, or a retired one again) the active reward model (reranking
     uses it); a failed one, or one still training, never. Each activation is recorded."""
 
+    error_statuses = (409,)  # not a trained model
+
     permission_classes = [HasRole(*ENGINEERS)]
 
     @extend_schema(request=None, responses={200: RewardModelSerializer})
@@ -235,15 +242,17 @@ class RewardModelScoresApi(APIView):
     headshots, or one generation job for all its candidates. Each headshot comes back with its
     score and its rank among the scored headshots of the same person (1 = best)."""
 
+    error_statuses = (409,)  # not a trained model
+
     permission_classes = [HasRole(*READERS)]  # auditors too: scoring changes nothing
 
     @extend_schema_serializer(component_name="RewardScoresRequest")
     class InputSerializer(serializers.Serializer):
         headshots = serializers.ListField(
-            child=serializers.IntegerField(), required=False, allow_empty=False,
+            child=json_fields.IntegerField(), required=False, allow_empty=False,
             max_length=MAX_SCORED_HEADSHOTS,
             help_text=f"Headshot ids (at most {MAX_SCORED_HEADSHOTS}); or give generation_job.")
-        generation_job = serializers.IntegerField(required=False,
+        generation_job = json_fields.IntegerField(required=False,
                                                   help_text="Score every candidate of this generation job.")
 
         def validate(self, data: dict) -> dict:
@@ -256,11 +265,11 @@ class RewardModelScoresApi(APIView):
     class OutputSerializer(serializers.Serializer):
         @extend_schema_serializer(component_name="HeadshotScore")
         class ScoreSerializer(serializers.Serializer):
-            headshot = serializers.IntegerField()
-            subject = serializers.IntegerField()
-            generation_job = serializers.IntegerField()
-            score = serializers.FloatField()
-            rank = serializers.IntegerField(help_text="Among the scored headshots of this person, 1 = best.")
+            headshot = json_fields.IntegerField()
+            subject = json_fields.IntegerField()
+            generation_job = json_fields.IntegerField()
+            score = json_fields.FloatField()
+            rank = json_fields.IntegerField(help_text="Among the scored headshots of this person, 1 = best.")
 
         reward_model = serializers.CharField(source="version.name")
         dimension = serializers.CharField(source="version.dimension")
@@ -280,9 +289,11 @@ class RewardModelCompareApi(APIView):
     """This model against another of the same dataset and dimension on its held-out items: each one's
     accuracy against the consensus of the votes, and the difference with a paired 95% interval."""
 
+    error_statuses = (409,)  # not trained models of one dataset
+
     permission_classes = [HasRole(*READERS)]
 
-    @extend_schema(parameters=[OpenApiParameter("other", str, required=True,
+    @extend_schema(parameters=[OpenApiParameter("other", {"type": "string", "minLength": 1}, required=True,
                                                 description="The reward model to compare with.")],
                    responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, name: str) -> Response:

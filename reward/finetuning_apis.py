@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.views import LIST_LIMIT
 from reward.finetuning import generator_finetune_start
@@ -18,10 +19,10 @@ from reward.selectors import generator_finetuning_get, generator_finetuning_list
 
 @extend_schema_serializer(component_name="FineTuningJob")
 class FineTuningJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     url = serializers.SerializerMethodField()
     status = serializers.CharField()
-    progress = serializers.IntegerField()
+    progress = json_fields.IntegerField()
     message = serializers.CharField()
     error = serializers.CharField()
 
@@ -31,7 +32,7 @@ class FineTuningJobSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="GeneratorFineTuning")
 class GeneratorFineTuningSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     name = serializers.CharField(help_text="The name of the version it registers.")
     method = serializers.CharField(help_text="dpo or raft")
     status = serializers.CharField(help_text="Its job's status.")
@@ -64,6 +65,8 @@ class GeneratorFineTuningListApi(APIView):
     """Start a LoRA fine-tune of a generator version (a job: follow it at /api/jobs/{id}/; on success it
     registers a candidate version whose parent is the one fine-tuned), or list fine-tunings."""
 
+    error_statuses = {"POST": (404, 409)}  # parent, dataset, reward model; name taken
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
@@ -75,7 +78,7 @@ class GeneratorFineTuningListApi(APIView):
                                          help_text="dpo: Diffusion-DPO on a preference dataset's pairs; "
                                                    "raft: samples ranked by a reward model.")
         name = serializers.CharField(max_length=64, help_text="Name of the new version (a slug).")
-        dataset = serializers.IntegerField(required=False, help_text="DPO: the preference dataset (id).")
+        dataset = json_fields.IntegerField(required=False, help_text="DPO: the preference dataset (id).")
         reward_model = serializers.CharField(required=False, max_length=64,
                                              help_text="RAFT: the trained reward model that ranks samples.")
         dimension = serializers.ChoiceField(Dimension.values, default=Dimension.OVERALL.value,

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from generation.models import Headshot
 from hfplatform.audit.services import audit_record
-from hfplatform.errors import ApplicationError, Conflict
+from hfplatform.errors import ApplicationError, Conflict, NotFound
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
@@ -74,7 +74,7 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
     both."""
     name = slugify(name)
     if not name:
-        raise ApplicationError("Give the dataset a name.", code="invalid",
+        raise ApplicationError("Give the dataset a name with a letter or digit.", code="name_unusable",
                                extra={"fields": {"name": ["Required."]}})
     if PreferenceDataset.objects.filter(name=name).exists():
         raise Conflict(f"A dataset named {name} exists already.", code="dataset_exists")
@@ -82,10 +82,12 @@ def preference_dataset_create(*, name: str, campaign_ids: list[int], created_by:
         raise ApplicationError("test_share must be at least 0 and below 1.", code="invalid")
     campaigns = list(Campaign.objects.filter(pk__in=campaign_ids))
     missing = sorted(set(campaign_ids) - {c.pk for c in campaigns})
-    if not campaign_ids or missing:
-        raise ApplicationError(f"Unknown campaign(s): {missing}." if missing
-                               else "Choose one or more campaigns.",
-                               code="invalid", extra={"fields": {"campaigns": ["Unknown or missing."]}})
+    if missing:
+        raise NotFound(f"Unknown campaign(s): {missing}.", code="unknown_campaign",
+                       extra={"fields": {"campaigns": ["Unknown."]}})
+    if not campaign_ids:
+        raise ApplicationError("Choose one or more campaigns.", code="invalid",
+                               extra={"fields": {"campaigns": ["Required."]}})
     if subjects is not None and (not subjects or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in subjects)):
         raise ApplicationError("subjects must be a non-empty list of subject ids (or left out for everyone).",

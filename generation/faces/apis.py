@@ -14,8 +14,10 @@ from rest_framework.views import APIView
 from generation.faces.selectors import photo_get, subject_get, subject_list
 from generation.faces.services import photos_upload, subject_create, subject_delete
 from generation.models import AgeBand, Gender, PhotoStatus, SkinTone, SourcePhoto
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.models import Job
+from hfplatform.queries import validated_query
 
 
 def rejection_messages(photo: SourcePhoto) -> list[dict[str, str]]:
@@ -27,7 +29,7 @@ def rejection_messages(photo: SourcePhoto) -> list[dict[str, str]]:
 
 @extend_schema_serializer(component_name="PhotoSummary")
 class PhotoSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     original_name = serializers.CharField()
     status = serializers.CharField()
     rejections = serializers.SerializerMethodField()
@@ -43,7 +45,7 @@ class PhotoSummarySerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="JobLink")
 class JobLinkSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     url = serializers.CharField()
 
 
@@ -54,17 +56,17 @@ def job_link(job: Job) -> dict[str, Any]:
 
 @extend_schema_serializer(component_name="PhotoAnalysis")
 class PhotoAnalysisSerializer(PhotoSummarySerializer):
-    subject = serializers.IntegerField(source="subject_id")
-    width = serializers.IntegerField(allow_null=True)
-    height = serializers.IntegerField(allow_null=True)
-    face_count = serializers.IntegerField(allow_null=True)
+    subject = json_fields.IntegerField(source="subject_id")
+    width = json_fields.IntegerField(allow_null=True)
+    height = json_fields.IntegerField(allow_null=True)
+    face_count = json_fields.IntegerField(allow_null=True)
     face_box = serializers.JSONField()
     landmarks = serializers.JSONField()
     eye_left = serializers.JSONField()
     eye_right = serializers.JSONField()
     head_pose = serializers.JSONField()
     quality = serializers.JSONField()
-    ita = serializers.FloatField(allow_null=True)
+    ita = json_fields.FloatField(allow_null=True)
     skin_tone_measured = serializers.CharField(allow_null=True)
     has_embedding = serializers.SerializerMethodField()
     timings = serializers.JSONField()
@@ -90,7 +92,7 @@ class PhotoAnalysisSerializer(PhotoSummarySerializer):
 
 @extend_schema_serializer(component_name="Subject")
 class SubjectSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     display_name = serializers.CharField()
     consent_given_at = serializers.DateTimeField()
     consent_version = serializers.CharField()
@@ -105,10 +107,10 @@ class SubjectSerializer(serializers.Serializer):
 class PhotoCountsSerializer(serializers.Serializer):
     """A subject's photos by status (``subject_list`` annotates the counts)."""
 
-    pending = serializers.IntegerField(source="pending_count")
-    accepted = serializers.IntegerField(source="accepted_count")
-    rejected = serializers.IntegerField(source="rejected_count")
-    failed = serializers.IntegerField(source="failed_count")
+    pending = json_fields.IntegerField(source="pending_count")
+    accepted = json_fields.IntegerField(source="accepted_count")
+    rejected = json_fields.IntegerField(source="rejected_count")
+    failed = json_fields.IntegerField(source="failed_count")
 
 
 class SubjectListApi(APIView):
@@ -131,7 +133,7 @@ class SubjectListApi(APIView):
     @extend_schema_serializer(component_name="SubjectCreate")
     class InputSerializer(serializers.Serializer):
         display_name = serializers.CharField(max_length=120)
-        consent_given = serializers.BooleanField(help_text="The subject agreed to the terms.")
+        consent_given = json_fields.BooleanField(help_text="The subject agreed to the terms.")
         age_band = serializers.ChoiceField(AgeBand.choices, required=False, allow_null=True)
         gender = serializers.ChoiceField(Gender.choices, required=False, allow_null=True)
         skin_tone_self_reported = serializers.ChoiceField(SkinTone.choices, required=False,
@@ -141,9 +143,7 @@ class SubjectListApi(APIView):
                    description="List subjects with their photo counts by status; with photo_status, only "
                                "those with at least one photo in that status.")
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        subjects = subject_list(user=request.user, **filters.validated_data)[:500]
+        subjects = subject_list(user=request.user, **validated_query(request, self.FilterSerializer))[:500]
         return Response(self.OutputSerializer(subjects, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SubjectSerializer})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,26 +38,29 @@ from generation.generator.selectors import (
 from generation.generator.services import generation_job_create, generator_version_activate
 from generation.generator.training import generator_training_start
 from generation.ml.options import PREDICTION_TYPES, SAMPLERS, TRAINING_PREDICTION_TYPE
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.jobs.models import JobStatus
+from hfplatform.pagination import PagePagination
+from hfplatform.queries import validated_query
 
 
 @extend_schema_serializer(component_name="Headshot")
 class HeadshotSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    subject = serializers.IntegerField(source="subject_id")
-    source_photo = serializers.IntegerField(source="source_photo_id")
-    generation_job = serializers.IntegerField(source="generation_job_id")
+    id = json_fields.IntegerField()
+    subject = json_fields.IntegerField(source="subject_id")
+    source_photo = json_fields.IntegerField(source="source_photo_id")
+    generation_job = json_fields.IntegerField(source="generation_job_id")
     generator_version = serializers.CharField(source="generator_version.name")
-    candidate_index = serializers.IntegerField()
-    seed = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    guidance = serializers.FloatField(help_text="The guidance this candidate was sampled with.")
+    candidate_index = json_fields.IntegerField()
+    seed = json_fields.IntegerField()
+    steps = json_fields.IntegerField()
+    guidance = json_fields.FloatField(help_text="The guidance this candidate was sampled with.")
     sampler = serializers.CharField()
-    eta = serializers.FloatField(help_text="The DDIM eta it was sampled with (0: deterministic).")
-    reward_score = serializers.FloatField(allow_null=True)
-    reward_rank = serializers.IntegerField(allow_null=True)
-    kept = serializers.BooleanField()
+    eta = json_fields.FloatField(help_text="The DDIM eta it was sampled with (0: deterministic).")
+    reward_score = json_fields.FloatField(allow_null=True)
+    reward_rank = json_fields.IntegerField(allow_null=True)
+    kept = json_fields.BooleanField()
     image_url = serializers.SerializerMethodField(help_text="The headshot as delivered (after the stages).")
     raw_image_url = serializers.SerializerMethodField(
         help_text="The generator's output before the studio stages (null when no stage ran).")
@@ -75,40 +77,40 @@ class HeadshotSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="GeneratorVersion")
 class GeneratorVersionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     name = serializers.CharField()
     status = serializers.CharField()
     parent = serializers.CharField(source="parent.name", allow_null=True, default=None)
-    image_size = serializers.IntegerField()
+    image_size = json_fields.IntegerField()
     dataset_fingerprint = serializers.CharField()
     training_config = serializers.JSONField()
     heldout_subjects = serializers.JSONField()
     report = serializers.JSONField()
     notes = serializers.CharField()
-    training_job = serializers.IntegerField(source="training_job_id", allow_null=True)
+    training_job = json_fields.IntegerField(source="training_job_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
 
 @extend_schema_serializer(component_name="GenerationJob")
 class GenerationJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    subject = serializers.IntegerField(source="subject_id")
-    source_photo = serializers.IntegerField(source="source_photo_id")
+    id = json_fields.IntegerField()
+    subject = json_fields.IntegerField(source="subject_id")
+    source_photo = json_fields.IntegerField(source="source_photo_id")
     generator_version = serializers.CharField(source="generator_version.name")
-    candidates = serializers.IntegerField()
-    seed = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    guidance = serializers.FloatField()
-    guidance_max = serializers.FloatField(allow_null=True,
+    candidates = json_fields.IntegerField()
+    seed = json_fields.IntegerField()
+    steps = json_fields.IntegerField()
+    guidance = json_fields.FloatField()
+    guidance_max = json_fields.FloatField(allow_null=True,
                                           help_text="Candidates spread evenly from guidance to guidance_max.")
     sampler = serializers.CharField()
-    eta = serializers.FloatField()
-    keep = serializers.IntegerField(allow_null=True)
+    eta = json_fields.FloatField()
+    keep = json_fields.IntegerField(allow_null=True)
     reward_model = serializers.CharField(source="ranked_by", allow_null=True, default=None)
     stages = serializers.JSONField(help_text="Studio stages applied to every candidate: [{name, params}].")
-    job = serializers.IntegerField(source="job_id")
+    job = json_fields.IntegerField(source="job_id")
     status = serializers.CharField(source="job.status")
-    progress = serializers.IntegerField(source="job.progress")
+    progress = json_fields.IntegerField(source="job.progress")
     headshots = serializers.SerializerMethodField()
 
     def get_headshots(self, request) -> list[dict]:
@@ -120,14 +122,16 @@ class GenerationJobSerializer(serializers.Serializer):
 class GenerationJobListApi(APIView):
     """Ask for n candidate headshots of a subject (from the active version unless named)."""
 
+    error_statuses = {"POST": (404,)}  # the subject or version named
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS, read_roles=READERS)]
-    pagination_class = LimitOffsetPagination
+    pagination_class = PagePagination
 
     @extend_schema_serializer(component_name="GenerationJobFilter")
     class FilterSerializer(serializers.Serializer):
-        subject = serializers.IntegerField(required=False, help_text="Subject id")
+        subject = json_fields.IntegerField(required=False, help_text="Subject id")
         version = serializers.CharField(required=False, help_text="Generator version name")
         status = serializers.ChoiceField(
             JobStatus.values, required=False, help_text="Status of the generation's job",
@@ -136,38 +140,36 @@ class GenerationJobListApi(APIView):
 
     @extend_schema_serializer(component_name="GenerationRequest")
     class InputSerializer(serializers.Serializer):
-        subject = serializers.IntegerField()
-        candidates = serializers.IntegerField(default=DEFAULT_CANDIDATES, min_value=1,
+        subject = json_fields.IntegerField()
+        candidates = json_fields.IntegerField(default=DEFAULT_CANDIDATES, min_value=1,
                                               max_value=MAX_CANDIDATES)
-        seed = serializers.IntegerField(required=False, min_value=0, max_value=MAX_SEED)
-        steps = serializers.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_STEPS)
-        guidance = serializers.FloatField(default=DEFAULT_GUIDANCE, min_value=MIN_GUIDANCE,
+        seed = json_fields.IntegerField(required=False, min_value=0, max_value=MAX_SEED)
+        steps = json_fields.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_STEPS)
+        guidance = json_fields.FloatField(default=DEFAULT_GUIDANCE, min_value=MIN_GUIDANCE,
                                           max_value=MAX_GUIDANCE)
-        guidance_max = serializers.FloatField(
+        guidance_max = json_fields.FloatField(
             required=False, allow_null=True, min_value=MIN_GUIDANCE, max_value=MAX_GUIDANCE,
             help_text="Spread the candidates' guidance evenly from guidance (the first) to guidance_max "
                       "(the last); at least guidance. Each headshot records its own.")
         sampler = serializers.ChoiceField(SAMPLERS, default=SAMPLERS[0])
-        eta = serializers.FloatField(
+        eta = json_fields.FloatField(
             default=DEFAULT_ETA, min_value=MIN_ETA, max_value=MAX_ETA,
             help_text="Stochastic DDIM: 0 deterministic (default), up to 1 (DDPM's variance); ddim only.")
-        keep = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
+        keep = json_fields.IntegerField(required=False, min_value=1, max_value=MAX_CANDIDATES,
                                         help_text="Best-of-n: keep the top k by the active reward model.")
         version = serializers.CharField(required=False, help_text="Generator name; default: active")
         stages = serializers.JSONField(
-            required=False,
+            required=False, allow_null=True,
             help_text="Studio stages for every candidate: a list of names (super_resolution, lighting, "
                       "colour, background) or {name, params} objects; run in that order; [] for none; "
-                      "default: the configured set (docs/studio.md).")
+                      "default (left out or null): the configured set (docs/studio.md).")
 
     @extend_schema(parameters=[FilterSerializer], responses={200: GenerationJobSerializer(many=True)},
                    description="Generation requests, newest first, paginated like /api/jobs/ (limit, "
                                "offset; count, next, previous, results), optionally of one subject, one "
                                "generator version (name) or one job status. ML engineers and auditors.")
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        jobs = generation_job_list(**filters.validated_data)
+        jobs = generation_job_list(**validated_query(request, self.FilterSerializer))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(GenerationJobSerializer(page, many=True).data)
@@ -230,6 +232,8 @@ class GeneratorVersionActivateApi(APIView):
 class GeneratorTrainingApi(APIView):
     """Start a generator training job on the stored face crops (resumable, checkpointed)."""
 
+    error_statuses = (404, 409)  # the parent named; the name taken
+
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
     permission_classes = [HasRole(*ENGINEERS)]
@@ -237,19 +241,19 @@ class GeneratorTrainingApi(APIView):
     @extend_schema_serializer(component_name="GeneratorTrainingRequest")
     class InputSerializer(serializers.Serializer):
         name = serializers.SlugField(max_length=64)
-        steps = serializers.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS)
-        minutes = serializers.FloatField(required=False, allow_null=True, min_value=MIN_TRAINING_MINUTES)
-        batch_size = serializers.IntegerField(default=DEFAULT_BATCH_SIZE, min_value=1,
+        steps = json_fields.IntegerField(min_value=1, max_value=MAX_TRAINING_STEPS)
+        minutes = json_fields.FloatField(required=False, allow_null=True, min_value=MIN_TRAINING_MINUTES)
+        batch_size = json_fields.IntegerField(default=DEFAULT_BATCH_SIZE, min_value=1,
                                               max_value=MAX_BATCH_SIZE)
-        image_size = serializers.IntegerField(
+        image_size = json_fields.IntegerField(
             required=False, allow_null=True,
             help_text=f"{DEFAULT_IMAGE_SIZE} by default; a parent's own when fine-tuning.")
         prediction_type = serializers.ChoiceField(
             PREDICTION_TYPES, required=False, allow_null=True,
             help_text=f"{TRAINING_PREDICTION_TYPE} by default; a parent's own when fine-tuning.")
-        seed = serializers.IntegerField(default=0, min_value=0)
-        activate = serializers.BooleanField(default=False)
-        group_balance = serializers.FloatField(
+        seed = json_fields.IntegerField(default=0, min_value=0)
+        activate = json_fields.BooleanField(default=False)
+        group_balance = json_fields.FloatField(
             default=0.0, min_value=0.0, max_value=1.0,
             help_text="Even out the measured skin-tone groups in the batches: 0 uniform (default), "
                       "1 every group equally often.")

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.login_limits import (
     client_address,
     login_failed,
@@ -25,6 +26,8 @@ from hfplatform.errors import ApplicationError
 
 class TokenObtainApi(APIView):
     """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
+
+    error_statuses = (401, 429)  # wrong credentials; sign-in limits
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -71,7 +74,7 @@ class MeApi(APIView):
 
     @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
+        id = json_fields.IntegerField()
         username = serializers.CharField()
         roles = serializers.ListField(child=serializers.CharField())
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.roles import AUDITORS, HasRole, role_required
 from hfplatform.audit.selectors import audit_csv, audit_events
 from hfplatform.audit.services import ACTIONS
 from hfplatform.errors import ApplicationError
-from hfplatform.pagination import page_serializer, paginated_response
+from hfplatform.pagination import page_parameters, page_serializer, paginated_response
+from hfplatform.queries import validated_query
 
 FILTERS = ("action", "actor", "target", "since", "until")
 PER_PAGE = 50
@@ -49,7 +51,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 
 class AuditEventSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_name", help_text="empty: the system")
     action = serializers.ChoiceField(list(ACTIONS))
@@ -63,15 +65,27 @@ class AuditEventSerializer(serializers.Serializer):
 AuditEventPageSerializer = page_serializer(AuditEventSerializer, "PaginatedAuditEventList")
 
 
+@extend_schema_serializer(component_name="AuditEventFilter")
+class AuditFilterSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        sorted({*ACTIONS, *(name.split(".")[0] for name in ACTIONS)}), required=False,
+        help_text="An action, or the part before its dot for all of them (e.g. campaign).")
+    actor = serializers.CharField(required=False, max_length=150, help_text="Username; system for none.")
+    target = serializers.CharField(required=False, max_length=100,
+                                   help_text="Words of the target or its key.")
+    since = serializers.DateField(required=False, help_text="First day (inclusive, server time zone).")
+    until = serializers.DateField(required=False, help_text="Last day (inclusive, server time zone).")
+
+
 class AuditEventListApi(APIView):
     """The audit trail, newest first (auditors and admins; read only: rows are never changed)."""
 
     permission_classes = [HasRole(*AUDITORS)]
 
     @extend_schema(operation_id="audit_list",
-                   parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
-                   + [OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+                   parameters=[AuditFilterSerializer, *page_parameters()],
                    responses={200: AuditEventPageSerializer})
     def get(self, request: Request) -> Response:
-        rows = audit_events(**_filters(request.query_params))
+        filters = validated_query(request, AuditFilterSerializer)
+        rows = audit_events(**{key: str(value) for key, value in filters.items()})
         return paginated_response(request, self, rows, AuditEventSerializer)

@@ -13,33 +13,34 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, HasRole
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_SIZES, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.registry import job_kinds
 from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
 from hfplatform.jobs.services import job_cancel
-from hfplatform.pagination import page_serializer, paginated_response
+from hfplatform.pagination import page_parameters, page_serializer, paginated_response
 
 
 @extend_schema_serializer(component_name="Job")
 class JobOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = json_fields.IntegerField()
     kind = serializers.CharField()
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=JobStatus.choices)
-    progress = serializers.IntegerField(min_value=0, max_value=100)
+    progress = json_fields.IntegerField(min_value=0, max_value=100)
     message = serializers.CharField()
     log_tail = serializers.CharField()
     error = serializers.CharField()
     params = serializers.JSONField()
     result = serializers.JSONField()
-    attempts = serializers.IntegerField()
+    attempts = json_fields.IntegerField()
     started_by = serializers.CharField(source="started_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
-    is_finished = serializers.BooleanField()
+    is_finished = json_fields.BooleanField()
     url = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField(help_text="What the finished job made: [{label, url}].")
     summary = serializers.SerializerMethodField(help_text="The result in words: [[label, text]].")
@@ -68,7 +69,7 @@ class JobListApi(APIView):
         parameters=[
             OpenApiParameter("status", str, enum=JobStatus.values),
             OpenApiParameter("kind", str, enum=sorted(job_kinds())),
-            OpenApiParameter("limit", int), OpenApiParameter("offset", int),
+            *page_parameters(),
         ],
         responses={200: JobPageSerializer},
     )
@@ -89,6 +90,8 @@ class JobDetailApi(APIView):
 class JobCancelApi(APIView):
     """Cancel a queued or running job (its starter, an ML engineer or an admin)."""
 
+    error_statuses = (409,)  # the job has finished
+
     @extend_schema(request=None, responses={200: JobOutputSerializer})
     def post(self, request: Request, job_id: int) -> Response:
         job = job_cancel(job=job_get(user=request.user, job_id=job_id), by=request.user)
@@ -105,7 +108,7 @@ class ThumbnailsJobStartApi(APIView):
     @extend_schema_serializer(component_name="ThumbnailsJobRequest")
     class InputSerializer(serializers.Serializer):
         folder = serializers.CharField(help_text="Folder inside MEDIA_ROOT, e.g. demo/photos")
-        size = serializers.IntegerField(
+        size = json_fields.IntegerField(
             default=DEFAULT_THUMBNAIL_SIZE,
             help_text=f"Longest side in pixels, {THUMBNAIL_SIZES[0]}-{THUMBNAIL_SIZES[-1]}")
 

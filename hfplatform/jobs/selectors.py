@@ -12,14 +12,15 @@ from hfplatform.jobs.models import Job, JobStatus
 
 
 def job_list(*, user: Any, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
-    """Jobs the user may see: all of them for ML engineers, auditors and admins, else their own."""
+    """Jobs the user may see: all of them for ML engineers, auditors and admins, else their own;
+    ``status`` and ``kind`` filter when given (an unknown value, "" included, is a 400)."""
     from hfplatform.errors import ApplicationError
     from hfplatform.jobs.registry import job_kinds
 
-    if status and status not in JobStatus.values:
+    if status is not None and status not in JobStatus.values:
         raise ApplicationError(f"Unknown status {status!r}; one of: {', '.join(JobStatus.values)}.",
                                code="invalid", extra={"fields": {"status": ["Unknown status."]}})
-    if kind and kind not in job_kinds():
+    if kind is not None and kind not in job_kinds():
         raise ApplicationError(f"Unknown job kind {kind!r}; one of: {', '.join(sorted(job_kinds()))}.",
                                code="invalid", extra={"fields": {"kind": ["Unknown job kind."]}})
     jobs = Job.objects.select_related("started_by")

@@ -37,13 +37,19 @@ def test_engineer_creates_and_lists_a_campaign(api_client_for, world):
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"task_kinds": ["mind_reading"]}, "task_kinds"), ({"overlap": 0}, "overlap"),
-    ({"gold_rate": 2}, "gold_rate"), ({"generator_version": "nope"}, "generator_version"),
-    ({"allowed_roles": ["superuser"]}, "allowed_roles"),
+    ({"gold_rate": 2}, "gold_rate"), ({"allowed_roles": ["superuser"]}, "allowed_roles"),
 ])
 def test_bad_campaign_is_a_400_with_the_field(api_client_for, world, body, field):
     response = _create(api_client_for("ml_engineer"), world, **body)
     assert response.status_code == 400
     assert field in response.json()["fields"]
+    assert not ReviewItem.objects.exists()
+
+
+def test_a_campaign_of_a_version_that_does_not_exist_is_a_404_with_the_field(api_client_for, world):
+    response = _create(api_client_for("ml_engineer"), world, generator_version="nope")
+    assert response.status_code == 404
+    assert response.json()["fields"] == {"generator_version": ["Not found."]}
     assert not ReviewItem.objects.exists()
 
 

@@ -129,7 +129,7 @@ def test_pairing_over_the_api(review_world, api_client_for):
     assert refused.status_code == 400
     assert "pairing" in refused.json()["detail"]
     missing = client.post("/api/review/campaigns/", {**body, "generator_versions": ["v-none"]}, format="json")
-    assert missing.status_code == 400
+    assert missing.status_code == 404  # it names a version that does not exist
     assert "v-none" in missing.json()["detail"]
 
 

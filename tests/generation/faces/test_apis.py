@@ -54,7 +54,8 @@ def test_other_roles_cannot_touch_subjects_or_photos(api_client_for, client_for,
     assert api.delete(f"/api/subjects/{subject.pk}/").status_code == 403
     assert api.get(f"/api/photos/{photo.pk}/").status_code == 403
     upload = SimpleUploadedFile("x.jpg", b"x")
-    assert api.post(f"/api/subjects/{subject.pk}/photos/", {"photos": [upload]}).status_code == 403
+    response = api.post(f"/api/subjects/{subject.pk}/photos/", {"photos": [upload]}, format="multipart")
+    assert response.status_code == 403
     page = client_for(role)
     for url in (f"/subjects/{subject.pk}/", f"/photos/{photo.pk}/file/original/"):
         assert page.get(url).status_code == 403
@@ -78,7 +79,7 @@ def test_upload_batch_over_the_api(api_client_for, subject, django_capture_on_co
     client = api_client_for("ml_engineer")
     files = [upload_of(portrait_sketch(1, 200), "a.png", "PNG"), SimpleUploadedFile("b.jpg", b"")]
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(f"/api/subjects/{subject.pk}/photos/", {"photos": files})
+        response = client.post(f"/api/subjects/{subject.pk}/photos/", {"photos": files}, format="multipart")
     assert response.status_code == 202
     body = response.json()
     assert [p["status"] for p in body["photos"]] == ["pending", "rejected"]
@@ -88,7 +89,7 @@ def test_upload_batch_over_the_api(api_client_for, subject, django_capture_on_co
 
 
 def test_upload_without_files_is_400(api_client_for, subject):
-    response = api_client_for("ml_engineer").post(f"/api/subjects/{subject.pk}/photos/", {})
+    response = api_client_for("ml_engineer").post(f"/api/subjects/{subject.pk}/photos/", {}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "no_files"
     assert "at least one photo" in response.json()["detail"]
