@@ -64,10 +64,14 @@ class PlatformAutoSchema(AutoSchema):
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         responses = operation.setdefault("responses", {})
         for status in sorted(self.error_statuses(operation)):
-            responses.setdefault(str(status), {
+            response = responses.setdefault(str(status), {
                 "description": ERROR_DESCRIPTIONS[status],
                 "content": {"application/json": {"schema": error_ref}},
             })
+            if status == 429:
+                response.setdefault("headers", {"Retry-After": {
+                    "schema": {"type": "integer", "minimum": 1},
+                    "description": "Seconds to wait before the next try."}})
         return operation
 
     def _get_serializer_field_meta(self, field: Any, direction: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def test_error_responses_follow_the_rules(schema):
     assert "429" in _statuses(schema, "/api/subjects/{subject_id}/photos/", "post")
     # Anyone may ask for a token: wrong credentials (401) and sign-in limits (429), no 403.
     assert _statuses(schema, "/api/auth/token/", "post") == {"200", "400", "401", "413", "429"}
+    limited = schema["paths"]["/api/auth/token/"]["post"]["responses"]["429"]
+    assert limited["headers"]["Retry-After"]["schema"]["type"] == "integer"
     # Every error names the one Error shape.
     response = schema["paths"]["/api/jobs/{job_id}/cancel/"]["post"]["responses"]["409"]
     assert response["content"]["application/json"]["schema"] == ERROR_REF
