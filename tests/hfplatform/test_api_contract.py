@@ -71,7 +71,8 @@ def _contract_run(schema: Path, url: str, token: str, examples: int, phases: str
                "--no-color",
                "--checks", "all", "--exclude-checks", "positive_data_acceptance",
                "--report", "json", "--report-json-path", str(report)]
-    finished = subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(command, cwd=report.parent, env=env, capture_output=True, text=True,
+                              timeout=600)
     assert report.exists(), finished.stdout[-4000:] + finished.stderr[-4000:]
     result = json.loads(report.read_text())
     result["output"] = finished.stdout

@@ -89,7 +89,8 @@ def test_upload_batch_over_the_api(api_client_for, subject, django_capture_on_co
 
 
 def test_upload_without_files_is_400(api_client_for, subject):
-    response = api_client_for("ml_engineer").post(f"/api/subjects/{subject.pk}/photos/", {}, format="multipart")
+    client = api_client_for("ml_engineer")
+    response = client.post(f"/api/subjects/{subject.pk}/photos/", {}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "no_files"
     assert "at least one photo" in response.json()["detail"]
