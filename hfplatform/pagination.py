@@ -15,6 +15,8 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hfplatform import json_fields
+
 MAX_LIMIT = 1000
 
 
@@ -52,13 +54,12 @@ class PagePagination(LimitOffsetPagination):
 
 
 def page_parameters() -> list[Any]:
-    """``limit`` and ``offset`` for ``extend_schema(parameters=...)`` of a plain ``APIView`` list."""
+    """``PagePagination``'s ``limit`` and ``offset``, for ``extend_schema(parameters=...)`` of a plain
+    ``APIView`` list (one that calls ``paginated_response``)."""
     from drf_spectacular.utils import OpenApiParameter
 
-    return [OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                             description="Rows per page."),
-            OpenApiParameter("offset", {"type": "integer", "minimum": 0},
-                             description="Rows to skip.")]
+    return [OpenApiParameter(p["name"], p["schema"], description=p["description"])
+            for p in PagePagination().get_schema_operation_parameters(None)]
 
 
 def page_serializer(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
@@ -66,7 +67,7 @@ def page_serializer(item: type[serializers.Serializer], name: str) -> type[seria
 
     @extend_schema_serializer(component_name=name)
     class Page(serializers.Serializer):
-        count = serializers.IntegerField()
+        count = json_fields.IntegerField()
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
         results = item(many=True)

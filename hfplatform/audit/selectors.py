@@ -16,9 +16,9 @@ from hfplatform.errors import ApplicationError
 CSV_COLUMNS = ("at", "actor", "action", "target", "target_id", "summary", "address", "detail")
 
 
-def _day(value: str, label: str) -> date | None:
-    if not value:
-        return None
+def _day(value: str | date, label: str) -> date | None:
+    if isinstance(value, date) or not value:
+        return value or None
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -26,7 +26,7 @@ def _day(value: str, label: str) -> date | None:
                                extra={"fields": {label: ["A date YYYY-MM-DD."]}}) from None
 
 
-def audit_events(*, action: str = "", actor: str = "", since: str = "", until: str = "",
+def audit_events(*, action: str = "", actor: str = "", since: str | date = "", until: str | date = "",
                  target: str = "") -> QuerySet[AuditEvent]:
     """Rows newest first, filtered by action (one of ``ACTIONS``, or a prefix such as ``campaign``),
     actor (username, exact), target (words or key, contained) and days ``since``/``until``

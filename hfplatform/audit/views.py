@@ -86,6 +86,5 @@ class AuditEventListApi(APIView):
                    parameters=[AuditFilterSerializer, *page_parameters()],
                    responses={200: AuditEventPageSerializer})
     def get(self, request: Request) -> Response:
-        filters = validated_query(request, AuditFilterSerializer)
-        rows = audit_events(**{key: str(value) for key, value in filters.items()})
+        rows = audit_events(**validated_query(request, AuditFilterSerializer))
         return paginated_response(request, self, rows, AuditEventSerializer)

@@ -92,3 +92,32 @@ def test_the_api_reads_json_bodies_only(api_client_for):
                                                    format="multipart")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_every_number_and_boolean_of_the_api_takes_json_types():
+    """A serializer field added later with DRF's coercing FloatField/IntegerField/BooleanField would
+    reopen the gap the contract run found (``true`` taken as 1.0): every such field declared by the
+    project's API serializers comes from ``hfplatform.json_fields``."""
+    from django.urls import get_resolver
+    from rest_framework import serializers
+
+    from hfplatform import json_fields
+
+    get_resolver().url_patterns  # noqa: B018 - imports every API module
+    coercing = (serializers.FloatField, serializers.IntegerField, serializers.BooleanField)
+    classes, seen = [serializers.Serializer], set()
+    while classes:
+        cls = classes.pop()
+        if cls not in seen:
+            seen.add(cls)
+            classes.extend(cls.__subclasses__())
+    ours = [c for c in seen if c.__module__.split(".")[0] in {"hfplatform", "generation", "review",
+                                                               "reward", "monitoring"}]
+    assert len(ours) > 50
+    loose = []
+    for cls in ours:
+        for name, field in cls._declared_fields.items():
+            for f in (field, getattr(field, "child", None)):
+                if isinstance(f, coercing) and not isinstance(f, json_fields._JSONTyped):
+                    loose.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+    assert not loose, loose
