@@ -2,12 +2,12 @@
 
 Handing out work (``assignment_next``) is the part that must hold under concurrency. Every regular
 item has ``overlap`` slots (Assignment rows) made when the campaign is created. A reviewer claims
-one with a single conditional UPDATE ("set reviewer = me where the slot is still free"): the
-database applies it atomically, so two requests can never both win the same slot, on SQLite
-(whole-database write lock) as on PostgreSQL (row lock, WHERE re-checked on the locked row). On
-PostgreSQL the candidate slots are first read with ``SELECT … FOR UPDATE SKIP LOCKED``, so
-concurrent requests spread over different slots instead of queueing on the first one. A
-unique constraint (item, reviewer) stops one reviewer from holding two slots of one item.
+one with a single UPDATE that picks the slot and takes it when it is still free
+(``review.loop_sql.claim_sql``): the database applies it atomically, so two requests can never both
+win the same slot, on SQLite (one writer at a time) as on PostgreSQL (the picked row is read
+``FOR UPDATE SKIP LOCKED``, so concurrent requests spread over different slots instead of queueing
+on the first one). A unique constraint (item, reviewer) stops one reviewer from holding two slots
+of one item.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
@@ -36,6 +36,7 @@ from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
 from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict, NotFound
 from hfplatform.imaging import encode_image, stored_rgb
+from review.loop_sql import claim_sql, own_counts_sql
 from review.models import (
     RATING_DIMENSIONS,
     ArtefactFlag,
@@ -472,21 +473,27 @@ def _lease(campaign: Campaign, now: datetime) -> dict[str, Any]:
     return {"leased_at": now, "lease_expires_at": now + timedelta(seconds=campaign.lease_seconds)}
 
 
-def _gold_due(campaign: Campaign, reviewer: Any) -> list[str]:
-    """The task kinds whose gold ``reviewer`` is due, most behind first: a kind is due when the
-    reviewer's gold share *of that kind* is below the campaign's rate after one more item
-    (``gold_k + 1 <= rate · (items_k + 1)``, items_k counting every item of kind k they were handed,
-    gold included). Kinds they have not worked on are never due (items_k = 0: 1 > rate)."""
+def _own_counts(campaign: Campaign, reviewer: Any) -> dict[tuple[str, bool, bool], int]:
+    """The reviewer's assignments in ``campaign`` counted by (task kind, gold, still open): one
+    statement that tells whether they hold an item and which gold they are due."""
+    with connection.cursor() as cursor:
+        cursor.execute(own_counts_sql(), {"campaign": campaign.pk, "reviewer": reviewer.pk})
+        return {(kind, bool(gold), bool(still_open)): n for kind, gold, still_open, n in cursor.fetchall()}
+
+
+def _gold_due(campaign: Campaign, counts: dict[tuple[str, bool, bool], int]) -> list[str]:
+    """The task kinds whose gold the reviewer is due, most behind first, from their ``_own_counts``:
+    a kind is due when the reviewer's gold share *of that kind* is below the campaign's rate after
+    one more item (``gold_k + 1 <= rate · (items_k + 1)``, items_k counting every item of kind k they
+    were handed, gold included). Kinds they have not worked on are never due (items_k = 0: 1 > rate)."""
     if campaign.gold_rate <= 0:
         return []
-    counts = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer)
-              .values("item__kind", "item__is_gold").annotate(n=Count("id")))
     total: dict[str, int] = defaultdict(int)
     gold: dict[str, int] = defaultdict(int)
-    for row in counts:
-        total[row["item__kind"]] += row["n"]
-        if row["item__is_gold"]:
-            gold[row["item__kind"]] += row["n"]
+    for (kind, is_gold, _), n in counts.items():
+        total[kind] += n
+        if is_gold:
+            gold[kind] += n
     due = [k for k in campaign.task_kinds if gold[k] + 1 <= campaign.gold_rate * (total[k] + 1)]
     return sorted(due, key=lambda k: gold[k] / (total[k] + 1))
 
@@ -507,43 +514,23 @@ def _gold_claim(campaign: Campaign, reviewer: Any, now: datetime, kind: str) -> 
     return None
 
 
-def _free_slots(campaign: Campaign, reviewer: Any, now: datetime):
-    """Slots ``reviewer`` may claim, ordered as the campaign hands them out, each pool locked and
-    skipped when locked (PostgreSQL): lapsed leases first (rare, found through the lease index), then
-    never-claimed slots, walked in id order through the partial index ``assignment_free_slot``. Slot
-    ids follow (item position, slot): ``campaign_create`` inserts them in that order, so there is no
-    join and no sort of every free slot."""
-    mine = Assignment.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id")
-    skipped = Skip.objects.filter(campaign=campaign, reviewer=reviewer).values("item_id")
-    slots = (Assignment.objects.filter(campaign=campaign, slot__isnull=False)  # gold slots have no slot
-             .exclude(item__subject__owner=reviewer).exclude(item__in=mine).exclude(item__in=skipped)
-             .select_related("item").order_by("pk"))
-    if connection.features.has_select_for_update_skip_locked:
-        slots = slots.select_for_update(skip_locked=True, of=("self",))
-    return (slots.filter(reviewer__isnull=False, submitted_at__isnull=True, lease_expires_at__lt=now),
-            slots.filter(reviewer__isnull=True))
-
-
 def _regular_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignment | None:
-    free = Q(reviewer__isnull=True) | Q(submitted_at__isnull=True, lease_expires_at__lt=now)
-    lapsed, fresh = _free_slots(campaign, reviewer, now)
+    """Claim the first free slot for ``reviewer`` (``claim_sql``: one statement, atomic on both
+    databases)."""
+    sql = claim_sql(connection.features.has_select_for_update_skip_locked)
+    lease = _lease(campaign, now)
     for _ in range(MAX_CLAIM_TRIES):
-        fields = {"reviewer": reviewer, "submitted_at": None, "swapped": random.random() < 0.5,
-                  **_lease(campaign, now)}
+        params = {"campaign": campaign.pk, "reviewer": reviewer.pk, "swapped": random.random() < 0.5,
+                  "now": connection.ops.adapt_datetimefield_value(now),
+                  "expires": connection.ops.adapt_datetimefield_value(lease["lease_expires_at"])}
         try:
             with transaction.atomic():
-                row = lapsed.first() or fresh.first()
-                if row is None:
-                    return None
-                # SQLite has no row locks: the conditional UPDATE is what makes the claim atomic there.
-                won = Assignment.objects.filter(free, pk=row.pk).update(claims=F("claims") + 1, **fields)
+                claimed = list(Assignment.objects.raw(sql, params))
         except IntegrityError:
             continue  # this reviewer's parallel request holds another slot of the item: next slot
-        if won:
-            for key, value in fields.items():
-                setattr(row, key, value)
-            row.claims += 1
-            return row
+        # One statement: the pick and the update see the same rows (PostgreSQL: the picked row is
+        # locked; SQLite: one writer), so an empty result means no slot is free for them now.
+        return claimed[0] if claimed else None
     return None
 
 
@@ -556,9 +543,10 @@ def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None =
     item they have not had, that still needs answers and is not about their own subject."""
     now = now or timezone.now()
     _check_can_take(reviewer, campaign)
+    counts = _own_counts(campaign, reviewer)
     held = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=True)
             .select_related("item").order_by("leased_at"))
-    for mine in held:
+    for mine in held if any(still_open for _, _, still_open in counts) else ():
         if mine.lease_expires_at and mine.lease_expires_at >= now:
             return mine
         renewed = Assignment.objects.filter(pk=mine.pk, reviewer=reviewer, submitted_at__isnull=True).update(
@@ -566,7 +554,7 @@ def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None =
         if renewed:
             mine.refresh_from_db()
             return mine
-    for kind in _gold_due(campaign, reviewer):
+    for kind in _gold_due(campaign, counts):
         gold = _gold_claim(campaign, reviewer, now, kind)
         if gold is not None:
             return gold

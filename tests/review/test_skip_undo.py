@@ -273,3 +273,20 @@ def test_an_answer_brings_the_next_item_in_the_same_round_trip(api_client_for, r
     assert "No work left" in done["detail"]
     plain = client.post("/api/review/ratings/", {**last, "next": False}, format="json").json()
     assert "next" not in plain
+
+
+def test_an_answer_with_the_next_item_costs_a_fixed_number_of_queries(
+        api_client_for, review_world, make_campaign, django_assert_max_num_queries):
+    world = review_world(subjects=3, per_subject=3, portraits=0)
+    campaign = make_campaign(world, task_kinds=["rating"], overlap=2, gold_rate=0.1)
+    client = api_client_for("reviewer")
+    held = client.get(f"/api/review/next/?campaign={campaign.pk}").json()["assignment"]
+    for _ in range(3):  # the count does not grow with the answers already given
+        answer = {"assignment": held["id"], "professionalism": 4, "likeness": 4, "appeal": 4, "next": True}
+        # sign-in, the answer (lock, roles, insert, two updates, savepoint pair), the reviewer's counts,
+        # the claim (savepoint pair), progress (two), the claimed item
+        with django_assert_max_num_queries(15):
+            stored = client.post("/api/review/ratings/", answer, format="json")
+        assert stored.status_code == 201
+        held = stored.json()["next"]["assignment"]
+        assert held is not None
