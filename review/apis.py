@@ -21,6 +21,7 @@ from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole, has_role
 from hfplatform.errors import MAX_ID, ApplicationError, NotFound
 from hfplatform.jobs.apis import JobOutputSerializer
+from hfplatform.queries import SearchQuerySerializer, validated_query
 from hfplatform.views import LIST_LIMIT
 from review.models import (
     ArtefactFlag,
@@ -50,8 +51,8 @@ from review.quality import pair_signal
 from review.selectors import (
     assignment_view,
     campaign_get,
+    campaign_list,
     campaign_progress,
-    campaigns_visible,
     reviewer_progress,
     reviewer_standing,
     row_lookup,
@@ -142,10 +143,16 @@ class CampaignListApi(APIView):
             help_text='Words under points "1"–"5" of the rating scales (default: 1 not usable, 3 usable '
                       'with fixes, 5 studio quality).')
 
-    @extend_schema(responses={200: CampaignSerializer(many=True)})
+    @extend_schema_serializer(component_name="CampaignFilter")
+    class FilterSerializer(SearchQuerySerializer):
+        status = serializers.ChoiceField(CampaignStatus.values, required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: CampaignSerializer(many=True)},
+                   description=f"Newest first, at most {LIST_LIMIT}; search looks in the name and the "
+                               "description.")
     def get(self, request: Request) -> Response:
-        campaigns = campaigns_visible(request.user).select_related("created_by")[:LIST_LIMIT]
-        return Response(CampaignSerializer(campaigns, many=True).data)
+        campaigns = campaign_list(user=request.user, **validated_query(request, self.FilterSerializer))
+        return Response(CampaignSerializer(campaigns[:LIST_LIMIT], many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: CampaignSerializer})
     def post(self, request: Request) -> Response:

@@ -18,6 +18,7 @@ from generation.faces.selectors import photo_crop
 from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 from hfplatform.errors import NotFound
 from hfplatform.imaging import encode_image, stored_rgb
+from hfplatform.queries import text_search
 from review.loop_sql import progress_sql, recent_spans_sql
 from review.models import (
     FLAG_KEYS,
@@ -59,6 +60,15 @@ def campaigns_visible(user: Any) -> QuerySet[Campaign]:
         take |= (Q(allowed_roles__contains=[role]) if _json_contains()
                  else Q(allowed_roles__icontains=f'"{role}"'))
     return campaigns.filter(take, status=CampaignStatus.OPEN)
+
+
+def campaign_list(*, user: Any, search: str | None = None, status: str | None = None) -> QuerySet[Campaign]:
+    """The campaigns ``user`` sees (``campaigns_visible``), newest first; ``search`` keeps those whose
+    name or description holds every word (a number: the id), ``status`` one status."""
+    campaigns = campaigns_visible(user).select_related("created_by").order_by("-created_at", "-id")
+    if status:
+        campaigns = campaigns.filter(status=status)
+    return text_search(campaigns, search, ["name", "description"])
 
 
 def _json_contains() -> bool:

@@ -16,18 +16,19 @@ from django.views.decorators.http import require_POST
 
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required, signed_in_required
 from hfplatform.errors import ApplicationError, NotFound
+from hfplatform.queries import SEARCH_MAX_LENGTH
 from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
 from review.forms import CampaignForm
 from review.guidelines import guidelines_html
-from review.models import Campaign
+from review.models import Campaign, CampaignStatus
 from review.options import SCORES
 from review.selectors import (
     assignment_for_image,
     assignment_image_png,
     campaign_get,
+    campaign_list,
     campaign_progress,
     campaign_selection_view,
-    campaigns_visible,
     reviewer_done_count,
     task_vocabulary,
 )
@@ -40,14 +41,22 @@ def _campaign_or_404(request: HttpRequest, campaign_id: int) -> Campaign:
 
 @login_required
 def campaign_list_page(request: HttpRequest) -> HttpResponse:
-    campaigns = list(campaigns_visible(request.user).select_related("created_by")[:LIST_LIMIT])
+    is_reader = has_role(request.user, READERS)
+    status = request.GET.get("status") if is_reader else None  # the others see open campaigns only
+    if status not in CampaignStatus.values:
+        status = None
+    search = " ".join(request.GET.get("search", "").split())[:SEARCH_MAX_LENGTH]
+    matching = campaign_list(user=request.user, search=search, status=status)
+    campaigns = list(matching[:LIST_LIMIT])
     for campaign in campaigns:
         campaign.progress = campaign_progress(campaign)
         campaign.can_take = campaign.is_open and can_take(request.user, campaign)
         campaign.mine = reviewer_done_count(campaign=campaign, reviewer=request.user)
     return render(request, "review/campaign_list.html", {
-        "campaigns": campaigns, "is_engineer": has_role(request.user, ENGINEERS),
-        "is_reader": has_role(request.user, READERS)})
+        "campaigns": campaigns, "is_engineer": has_role(request.user, ENGINEERS), "is_reader": is_reader,
+        "search": search, "search_max": SEARCH_MAX_LENGTH, "status": status,
+        "statuses": CampaignStatus.choices, "filtered": bool(search or status),
+        "matching": matching.count() if len(campaigns) == LIST_LIMIT else len(campaigns)})
 
 
 @role_required(*ENGINEERS)

@@ -21,6 +21,7 @@ from hfplatform.jobs.registry import job_kinds
 from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
 from hfplatform.jobs.services import job_cancel
 from hfplatform.pagination import page_parameters, page_serializer, paginated_response
+from hfplatform.queries import SearchQuerySerializer, validated_query
 
 
 @extend_schema_serializer(component_name="Job")
@@ -62,20 +63,23 @@ JobPageSerializer = page_serializer(JobOutputSerializer, "PaginatedJobList")
 
 class JobListApi(APIView):
     """Jobs you may see (all for ML engineers, auditors and admins; your own otherwise), newest first,
-    a page at a time; an unknown ``status`` or ``kind`` is a 400."""
+    a page at a time; an unknown ``status`` or ``kind`` is a 400; ``search`` looks in the title, the
+    kind and the starter's username."""
 
     @extend_schema(
         operation_id="jobs_list",
         parameters=[
             OpenApiParameter("status", str, enum=JobStatus.values),
             OpenApiParameter("kind", str, enum=sorted(job_kinds())),
+            SearchQuerySerializer,
             *page_parameters(),
         ],
         responses={200: JobPageSerializer},
     )
     def get(self, request: Request) -> Response:
+        search = validated_query(request, SearchQuerySerializer).get("search")
         jobs = job_list(user=request.user, status=request.query_params.get("status"),
-                        kind=request.query_params.get("kind"))
+                        kind=request.query_params.get("kind"), search=search)
         return paginated_response(request, self, jobs, JobOutputSerializer)
 
 

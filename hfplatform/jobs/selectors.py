@@ -9,11 +9,14 @@ from django.db.models import QuerySet
 from hfplatform.accounts.roles import READERS, has_role, is_owner_or_has_role
 from hfplatform.errors import NotFound
 from hfplatform.jobs.models import Job, JobStatus
+from hfplatform.queries import text_search
 
 
-def job_list(*, user: Any, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
+def job_list(*, user: Any, status: str | None = None, kind: str | None = None,
+             search: str | None = None) -> QuerySet[Job]:
     """Jobs the user may see: all of them for ML engineers, auditors and admins, else their own;
-    ``status`` and ``kind`` filter when given (an unknown value, "" included, is a 400)."""
+    ``status`` and ``kind`` filter when given (an unknown value, "" included, is a 400); ``search``
+    keeps the jobs whose title, kind or starter's username hold every word (a number: the id)."""
     from hfplatform.errors import ApplicationError
     from hfplatform.jobs.registry import job_kinds
 
@@ -30,7 +33,7 @@ def job_list(*, user: Any, status: str | None = None, kind: str | None = None) -
         jobs = jobs.filter(status=status)
     if kind:
         jobs = jobs.filter(kind=kind)
-    return jobs
+    return text_search(jobs, search, ["title", "kind", "started_by__username"])
 
 
 def job_get(*, user: Any, job_id: int) -> Job:

@@ -18,8 +18,13 @@ from hfplatform.accounts.roles import (
 from hfplatform.errors import ApplicationError
 from hfplatform.jobs.kinds import DEFAULT_THUMBNAIL_SIZE, thumbnails_job_start
 from hfplatform.jobs.models import JobStatus
+from hfplatform.jobs.registry import job_kinds
 from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
+from hfplatform.queries import SEARCH_MAX_LENGTH
 from hfplatform.views import found_or_404
+
+#: Rows the jobs page shows; narrower filters find older jobs.
+JOBS_SHOWN = 100
 
 
 @role_required(*READERS)
@@ -27,10 +32,18 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in (None, *JobStatus.values):
         status = None
-    jobs = job_list(user=request.user, status=status)[:100]
+    kinds = job_kinds()
+    kind = request.GET.get("kind") or None
+    if kind not in kinds:
+        kind = None
+    search = " ".join(request.GET.get("search", "").split())[:SEARCH_MAX_LENGTH]
+    jobs = job_list(user=request.user, status=status, kind=kind, search=search)
+    shown = list(jobs[:JOBS_SHOWN])
     return render(request, "jobs/list.html", {
-        "jobs": jobs, "status": status, "statuses": JobStatus.choices,
-        "can_start": has_role(request.user, ENGINEERS),
+        "jobs": shown, "matching": jobs.count() if len(shown) == JOBS_SHOWN else len(shown),
+        "status": status, "statuses": JobStatus.choices, "kind": kind,
+        "kinds": sorted((name, entry.title or name) for name, entry in kinds.items()),
+        "search": search, "search_max": SEARCH_MAX_LENGTH, "can_start": has_role(request.user, ENGINEERS),
     })
 
 

@@ -142,3 +142,54 @@ def test_a_finished_job_links_to_what_it_made_and_reads_as_words(client_for, api
     assert api_client_for("auditor").get(f"/api/jobs/{running.pk}/").json()["links"] == []
     page = client_for("auditor").get(f"/jobs/{running.pk}/").content.decode()
     assert "No log lines yet: they appear as the job works." in page
+
+
+def test_job_list_searches_title_kind_starter_and_id(api_client_for, make_user):
+    alice, bob = make_user("ml_engineer", username="alice"), make_user("ml_engineer", username="bob")
+    portraits = Job.objects.create(kind="thumbnails", title="Thumbnails of demo/portraits", started_by=alice)
+    selfies = Job.objects.create(kind="thumbnails", title="Thumbnails of demo/selfies", started_by=bob)
+    client = api_client_for("auditor")
+
+    def found(query: str) -> list[int]:
+        response = client.get(f"/api/jobs/?{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert found("search=PORTRAITS") == [portraits.pk]
+    assert found("search=thumbnails+bob") == [selfies.pk]  # every word, each in any searched field
+    assert found(f"search={selfies.pk}") == [selfies.pk]
+    assert found("search=thumbnails") == [selfies.pk, portraits.pk]  # newest first
+    assert found("search=thumbnails+nobody") == []
+    assert found("search=alice&status=failed") == []
+    too_long = client.get(f"/api/jobs/?search={'x' * 101}")
+    assert too_long.status_code == 400
+    assert "search" in too_long.json()["fields"]
+    assert client.get("/api/jobs/?search=").status_code == 400  # an empty value is a value
+
+
+def test_a_reviewer_searches_only_their_own_jobs(api_client_for, make_user):
+    other = make_user("ml_engineer")
+    Job.objects.create(kind="thumbnails", title="Thumbnails of demo/portraits", started_by=other)
+    reviewer = api_client_for("reviewer")
+    mine = Job.objects.create(kind="thumbnails", title="Thumbnails of my portraits", started_by=reviewer.user)
+    assert [row["id"] for row in reviewer.get("/api/jobs/?search=portraits").json()["results"]] == [mine.pk]
+
+
+def test_the_jobs_page_filters_by_words_status_and_kind(client_for, make_user):
+    starter = make_user("ml_engineer", username="carol")
+    Job.objects.create(kind="thumbnails", title="Thumbnails of demo/portraits", started_by=starter)
+    Job.objects.create(kind="thumbnails", title="Thumbnails of demo/selfies", status=JobStatus.FAILED)
+    client = client_for("auditor")
+    page = client.get("/jobs/?search=carol").content.decode()
+    assert "demo/portraits" in page
+    assert "demo/selfies" not in page
+    assert "1 job matches." in page
+    assert 'value="carol"' in page  # the search stays in the box
+    failed = client.get("/jobs/?status=failed&kind=thumbnails").content.decode()
+    assert "demo/selfies" in failed
+    assert "demo/portraits" not in failed
+    none = client.get("/jobs/?search=nothing+like+this").content.decode()
+    assert "No job matches these filters." in none
+    ignored = client.get("/jobs/?kind=nope&status=bogus").content.decode()  # the page shows everything
+    assert "demo/selfies" in ignored
+    assert "demo/portraits" in ignored

@@ -35,6 +35,35 @@ def test_engineer_creates_and_lists_a_campaign(api_client_for, world):
     assert renamed.json()["closed_at"]
 
 
+def test_campaigns_are_searched_by_name_description_and_id_and_filtered_by_status(
+        api_client_for, client_for, world):
+    engineer = api_client_for("ml_engineer")
+    spring = _create(engineer, world, name="Spring likeness", description="Does it look like them?").json()
+    studio = _create(engineer, world, name="Studio light").json()
+    engineer.patch(f"/api/review/campaigns/{studio['id']}/", {"status": "closed"}, format="json")
+
+    def found(client, query: str) -> list[int]:
+        response = client.get(f"/api/review/campaigns/?{query}")
+        assert response.status_code == 200, response.json()
+        return [c["id"] for c in response.json()]
+
+    assert found(engineer, "search=LIKENESS") == [spring["id"]]
+    assert found(engineer, "search=look+them") == [spring["id"]]  # words of the description
+    assert found(engineer, f"search={studio['id']}") == [studio["id"]]
+    assert found(engineer, "status=closed") == [studio["id"]]
+    assert found(engineer, "search=light&status=open") == []
+    assert engineer.get("/api/review/campaigns/?status=archived").status_code == 400
+    reviewer = api_client_for("reviewer")
+    assert found(reviewer, "search=studio") == []  # closed: reviewers never see it, searched or not
+    assert found(reviewer, "status=closed") == []
+    page = client_for("auditor").get("/review/?search=spring").content.decode()
+    assert "Spring likeness" in page
+    assert "Studio light" not in page
+    assert 'value="spring"' in page
+    nothing = client_for("auditor").get("/review/?search=zzz").content.decode()
+    assert "No campaign matches these filters." in nothing
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"task_kinds": ["mind_reading"]}, "task_kinds"), ({"overlap": 0}, "overlap"),
     ({"gold_rate": 2}, "gold_rate"), ({"allowed_roles": ["superuser"]}, "allowed_roles"),
