@@ -3,8 +3,8 @@ that uses it, at a laptop width (1366 px) and a phone width (390 px): no serious
 A/AA violation, nothing wider than the phone's screen, and nothing the Content-Security-Policy
 blocks (no inline script runs on any page).
 
-Not checked here, with the reason: Django's admin (``/admin/``: Django's own pages) and the API docs
-(``/api/docs/``: Swagger UI's page).
+Django's admin and the API docs (Swagger UI, with our page and colours around it, an operation
+opened) are held to the same bar.
 """
 
 from __future__ import annotations
@@ -193,3 +193,16 @@ def test_the_api_docs_run_under_the_content_security_policy(page):
     page.locator(".swagger-ui .info .title").wait_for()  # Swagger UI drew the schema
     assert page.locator(".opblock").count() > 50
     assert not refused, refused
+
+
+def test_the_api_docs_and_the_admin_pass_axe(page, make_user, world):
+    problems: list[str] = []
+    _check(page, ["/api/docs/"], problems)
+    page.goto("/api/docs/")
+    page.locator(".opblock-summary-control").first.click()  # an operation open: its parameters and responses
+    page.locator(".opblock-body").first.wait_for()
+    problems += [f"/api/docs/ (an operation open): {v}" for v in _violations(page)]
+    log_in(page, make_user("admin").username)
+    _check(page, ["/admin/", "/admin/auth/user/", "/admin/jobs/job/",
+                  f"/admin/jobs/job/{world.job.pk}/change/", "/admin/reward/generatorfinetuning/"], problems)
+    assert not problems, "\n".join(problems)
