@@ -524,7 +524,10 @@ def _regular_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignme
                   "now": connection.ops.adapt_datetimefield_value(now),
                   "expires": connection.ops.adapt_datetimefield_value(lease["lease_expires_at"])}
         try:
-            with transaction.atomic():
+            if connection.in_atomic_block:  # a savepoint: a refused claim leaves the caller's work usable
+                with transaction.atomic():
+                    claimed = list(Assignment.objects.raw(sql, params))
+            else:  # one statement is atomic on its own: no BEGIN and COMMIT round trips around it
                 claimed = list(Assignment.objects.raw(sql, params))
         except IntegrityError:
             continue  # this reviewer's parallel request holds another slot of the item: next slot
