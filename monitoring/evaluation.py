@@ -79,6 +79,9 @@ class Evaluation:
     # With baselines: how often the clean portrait itself is verified against the casual input (the
     # most a perfect restoration could score there).
     portrait_vs_input: dict[str, Any] | None = None
+    # Inception features of the generated images (per-image order) and of the reference portraits:
+    # what the gate resamples for an interval of the KID difference. None without Inception.
+    kid_features: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
 
 # --- Checks ---------------------------------------------------------------------------------------
@@ -213,17 +216,20 @@ class _Measure:
 
 
 def _row_figures(label: str, outputs: list[np.ndarray], owner: list[int], measure: _Measure
-                 ) -> tuple[dict[str, Any], dict[str, list]]:
-    """The figures of one row of images (``owner[i]``: the person of image i), and per-image values."""
-    from monitoring.ml import embedding_pair_distances, fid_kid
+                 ) -> tuple[dict[str, Any], dict[str, list], tuple[np.ndarray, np.ndarray] | None]:
+    """The figures of one row of images (``owner[i]``: the person of image i), per-image values, and
+    the Inception features of the images and of the reference (None without Inception)."""
+    from monitoring.ml import embedding_pair_distances, fid_kid_features
     from monitoring.ml.identity import SAME_PERSON_THRESHOLD
 
     backends, clean = measure.backends, measure.clean
     figures: dict[str, Any] = {}
     per_image: dict[str, list] = {}
+    features = None
     if "inception" in backends:
-        fid, kid = fid_kid(save_images(outputs, measure.work / label), measure.reference,
-                           cache_dir=Path(settings.METRICS_CACHE), extractor=backends["inception"])
+        fid, kid, features = fid_kid_features(save_images(outputs, measure.work / label), measure.reference,
+                                              cache_dir=Path(settings.METRICS_CACHE),
+                                              extractor=backends["inception"])
     else:
         reason = backends["inception_missing"]
         fid, kid = (MetricValue.missing(n, reason, len(outputs), "inception") for n in ("fid", "kid"))
@@ -248,7 +254,7 @@ def _row_figures(label: str, outputs: list[np.ndarray], owner: list[int], measur
         per_image[f"identity_distance{suffix}"] = distances
         per_image[f"identity_verified{suffix}"] = [
             1.0 if d is not None and d < SAME_PERSON_THRESHOLD else 0.0 for d in distances]
-    return figures, per_image
+    return figures, per_image, features
 
 
 def _diversity(backends: dict[str, Any], sets: list[list[np.ndarray]], seed: int) -> dict[str, Any]:
@@ -295,14 +301,15 @@ def heldout_evaluation(*, version: GeneratorVersion, people: int | None = None, 
         measure = _Measure(backends=metric_backends(), clean=clean, work=Path(tmp),
                            reference=_reference_folder(version, photos, clean),
                            embedded={"casual": _embed(casual), "clean": _embed(clean)})
-        rows["generated"], values = _row_figures("generated", outputs, owner, measure)
+        rows["generated"], values, kid_features = _row_figures("generated", outputs, owner, measure)
         say(80, "generated headshots measured")
         if baselines:
             from monitoring.ml import embedding_pair_distances, verification_rate
 
             people_index = list(range(len(photos)))
-            rows["casual_input"], _ = _row_figures("casual_input", casual, people_index, measure)
-            rows["sdedit_baseline"], _ = _row_figures("sdedit_baseline", sdedit_images, people_index, measure)
+            rows["casual_input"], *_ = _row_figures("casual_input", casual, people_index, measure)
+            rows["sdedit_baseline"], *_ = _row_figures("sdedit_baseline", sdedit_images, people_index,
+                                                       measure)
             distances = embedding_pair_distances(measure.embedded["casual"], measure.embedded["clean"])
             portrait_vs_input = verification_rate(
                 distances, name="identity_verification_rate_portrait").to_json()
@@ -327,7 +334,7 @@ def heldout_evaluation(*, version: GeneratorVersion, people: int | None = None, 
     say(100, f"{len(outputs)} images measured")
     return Evaluation(
         version=version.name, rows=rows, per_image=per_image, notes=notes, photos=photos, candidates=sets,
-        clean=clean, casual=casual, portrait_vs_input=portrait_vs_input,
+        clean=clean, casual=casual, portrait_vs_input=portrait_vs_input, kid_features=kid_features,
         settings={"people": len(photos), "candidates": candidates, "image_size": size, "steps": steps,
                   "seed": seed, "guidance": guidance, "seed_rule": "seed + subject id × 1000 + candidate",
                   "reward_model": reward_model.name if reward_model is not None else None})

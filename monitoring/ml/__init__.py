@@ -10,8 +10,8 @@ from hfplatform.ml.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "monitoring.ml.fid": (
-        "InceptionFeatures", "ReferenceStats", "fid_from_features", "fid_kid", "folder_features",
-        "images_features", "kid_from_features", "reference_features",
+        "InceptionFeatures", "ReferenceStats", "fid_from_features", "fid_kid", "fid_kid_features",
+        "folder_features", "images_features", "kid_from_features", "kid_resampled", "reference_features",
     ),
     "monitoring.ml.identity": (
         "embedding_pair_distances", "face_embeddings", "identity_distances", "mean_identity_distance",

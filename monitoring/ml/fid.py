@@ -252,24 +252,43 @@ def kid_from_features(a: np.ndarray, b: np.ndarray, *, num_subsets: int = KID_SU
         np.random.set_state(state)
 
 
-def fid_kid(generated_folder: Path, reference_folder: Path, *, cache_dir: Path,
-            extractor: InceptionFeatures | None = None, batch_size: int = 32, num_workers: int = 0,
-            device: torch.device | str | None = None, kid_subsets: int = KID_SUBSETS,
-            seed: int = 0) -> tuple[MetricValue, MetricValue]:
-    """FID and KID of the images in ``generated_folder`` against ``reference_folder``.
+def kid_resampled(generated: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """KID of ``generated`` against ``reference`` for each row of ``weights`` (R × N: how often each
+    generated image is drawn in resample r), for bootstrap intervals.
 
-    Weights come from ``cache_dir`` (never downloaded here; ``python -m hfplatform.ml.weights``
-    installs them); reference features are cached under ``cache_dir/fid-reference/``. Missing
-    weights or fewer than 2 images in a folder give unavailable values with the reason, not an
-    exception. ``n`` is the number of generated images. FID is biased upwards at small n: report
-    KID (unbiased) beside it and compare FIDs only at equal n.
-    """
+    The unbiased MMD² with KID's cubic polynomial kernel, ``mean_{i≠j} k(x_i, x_j) + mean_{i≠j}
+    k(y_i, y_j) − 2 mean k(x_i, y_j)``, the draws weighted by ``weights``; pairs of an image with its
+    own copies are left out like the diagonal (they would add k(x, x) as if two images were one). With
+    all weights 1 it is the plain unbiased MMD² of the two sets: clean-fid's ``kernel_distance`` with
+    one subset of the whole sets when they are the same size. A row with fewer than two draws is NaN."""
+    x, y = _check_features(generated, reference)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if w.shape[1] != len(x) or (w < 0).any():
+        raise ValueError(f"weights must be R × {len(x)} and not negative, got {w.shape}")
+    dim = x.shape[1]
+    kxx = (x @ x.T / dim + 1) ** 3
+    kyy = (y @ y.T / dim + 1) ** 3
+    yy = (kyy.sum() - np.trace(kyy)) / (len(y) * (len(y) - 1))
+    xy = ((x @ y.T / dim + 1) ** 3).mean(axis=1)
+    total = w.sum(axis=1)
+    pairs = total ** 2 - (w ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xx = (np.einsum("ri,ij,rj->r", w, kxx, w) - (w ** 2) @ np.diag(kxx)) / pairs
+        return np.where(pairs > 0, xx + yy - 2 * (w @ xy) / total, np.nan)
+
+
+def fid_kid_features(generated_folder: Path, reference_folder: Path, *, cache_dir: Path,
+                     extractor: InceptionFeatures | None = None, batch_size: int = 32, num_workers: int = 0,
+                     device: torch.device | str | None = None, kid_subsets: int = KID_SUBSETS,
+                     seed: int = 0) -> tuple[MetricValue, MetricValue, tuple[np.ndarray, np.ndarray] | None]:
+    """``fid_kid`` and the features it measured: (generated, reference) arrays, one row per image in
+    file-name order; None when the figures are unavailable."""
     n_gen, n_ref = len(image_files(generated_folder)), len(image_files(reference_folder))
     name = extractor.name if extractor is not None else INCEPTION_NAME
 
-    def unavailable(reason: str) -> tuple[MetricValue, MetricValue]:
+    def unavailable(reason: str) -> tuple[MetricValue, MetricValue, None]:
         return (MetricValue.missing("fid", reason, n_gen, name),
-                MetricValue.missing("kid", reason, n_gen, name))
+                MetricValue.missing("kid", reason, n_gen, name), None)
 
     for folder, count, label in ((generated_folder, n_gen, "generated"),
                                  (reference_folder, n_ref, "reference")):
@@ -288,4 +307,23 @@ def fid_kid(generated_folder: Path, reference_folder: Path, *, cache_dir: Path,
         MetricValue("fid", fid_from_features(generated, reference), n_gen, extractor.name),
         MetricValue("kid", kid_from_features(generated, reference, num_subsets=kid_subsets, seed=seed), n_gen,
                     extractor.name),
+        (generated, reference),
     )
+
+
+def fid_kid(generated_folder: Path, reference_folder: Path, *, cache_dir: Path,
+            extractor: InceptionFeatures | None = None, batch_size: int = 32, num_workers: int = 0,
+            device: torch.device | str | None = None, kid_subsets: int = KID_SUBSETS,
+            seed: int = 0) -> tuple[MetricValue, MetricValue]:
+    """FID and KID of the images in ``generated_folder`` against ``reference_folder``.
+
+    Weights come from ``cache_dir`` (never downloaded here; ``python -m hfplatform.ml.weights``
+    installs them); reference features are cached under ``cache_dir/fid-reference/``. Missing
+    weights or fewer than 2 images in a folder give unavailable values with the reason, not an
+    exception. ``n`` is the number of generated images. FID is biased upwards at small n: report
+    KID (unbiased) beside it and compare FIDs only at equal n.
+    """
+    fid, kid, _ = fid_kid_features(generated_folder, reference_folder, cache_dir=cache_dir,
+                                   extractor=extractor, batch_size=batch_size, num_workers=num_workers,
+                                   device=device, kid_subsets=kid_subsets, seed=seed)
+    return fid, kid

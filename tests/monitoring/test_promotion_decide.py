@@ -137,3 +137,37 @@ def test_group_ratio_is_worst_over_best_group_and_resamples_people():
     only_first = group_ratio(np.array([[2.0, 2.0, 0.0, 0.0]]), sums, sizes, groups)[0]
     assert np.isnan(only_first)  # one group left in the resample: no ratio
     assert group_ratio(np.ones((1, 4)), np.zeros(4), sizes, groups)[0] == 1.0  # all zero: parity
+
+
+def _evaluation(features, reference, people=6, images=3):
+    """An Evaluation of constructed Inception-like features: ``images`` per person, in per-image order."""
+    from types import SimpleNamespace
+
+    from monitoring.evaluation import Evaluation
+
+    kid = {"value": 0.05, "n": people * images}
+    return Evaluation(
+        version="v", settings={}, rows={"generated": {"kid": kid}}, notes=[],
+        per_image=[{"subject": 100 + p} for p in range(people) for _ in range(images)],
+        photos=[SimpleNamespace(subject_id=100 + p) for p in range(people)], candidates=[], clean=[],
+        casual=[], kid_features=(features, reference))
+
+
+def test_the_kid_difference_gets_a_paired_bootstrap_interval_over_the_people():
+    from monitoring.promotion import kid_figure
+
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(20, 32))
+    same = rng.normal(size=(18, 32))
+    counts = resample_counts(6, seed=0, n_boot=400)
+    baseline = _evaluation(same, reference)
+    unchanged = kid_figure(baseline, _evaluation(same.copy(), reference), counts, tolerance=0.1)
+    assert unchanged["interval"] == [0.0, 0.0]  # the same images: every resample's difference is 0
+    drifted = kid_figure(baseline, _evaluation(same + 1.5, reference), counts, tolerance=0.1)
+    low, high = drifted["interval"]
+    assert 0 < low < high  # further from the portraits in every resample of the people
+    assert "paired bootstrap over the people" in drifted["note"]
+    assert "relative change [95% +" in drifted["note"]
+    no_features = _evaluation(same, reference)
+    no_features.kid_features = None  # measured without the features (an older evaluation): point values only
+    assert kid_figure(baseline, no_features, counts, tolerance=0.1)["interval"] is None

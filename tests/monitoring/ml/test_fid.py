@@ -21,6 +21,7 @@ from monitoring.ml.fid import (
     folder_fingerprint,
     images_features,
     kid_from_features,
+    kid_resampled,
     reference_features,
 )
 from tests.factories.images import blur, noise, save_pngs
@@ -158,6 +159,32 @@ def test_kid_at_small_n_is_the_unbiased_mmd_of_the_whole_sets():
     uneven = kid_from_features(a, np.vstack([b, b + 0.01]))  # m = 5 of 10: subsets drawn, seeded
     assert kid_from_features(a, np.vstack([b, b + 0.01])) == uneven
     assert kid_from_features(a, np.vstack([b, b + 0.01]), seed=1) != uneven
+
+
+def test_kid_resampled_with_every_image_once_is_the_kid_of_the_whole_sets():
+    rng = np.random.default_rng(2)
+    a, b = rng.random((5, 16)), rng.random((5, 16)) + 0.2
+    assert kid_resampled(a, b, np.ones((1, 5)))[0] == pytest.approx(kid_from_features(a, b), rel=1e-9)
+    # Drawing an image twice adds no pair of it with itself: it counts as two distinct draws of its
+    # value paired with the others, the same as a set holding an exact copy of it minus that one pair.
+    def k(x, y):
+        return (x @ y.T / 16 + 1) ** 3
+
+    twice = np.array([[2.0, 1, 1, 1, 1]])
+    x = np.vstack([a, a[:1]])  # the same draws as rows
+    kxx = k(x, x)
+    pairs = 6 * 5 - 2  # ordered pairs of different draws, less the two (copy, original) pairs
+    xx = (kxx.sum() - np.trace(kxx) - 2 * kxx[0, 5]) / pairs
+    kbb = k(b, b)
+    expected = xx + (kbb.sum() - np.trace(kbb)) / 20 - 2 * k(x, b).mean()
+    assert kid_resampled(a, b, twice)[0] == pytest.approx(expected, rel=1e-9)
+    one_draw = kid_resampled(a, b, np.array([[0.0, 0, 3, 0, 0], [1.0, 1, 0, 0, 0]]))
+    assert np.isnan(one_draw[0])  # one image drawn three times: no pair of different images
+    assert np.isfinite(one_draw[1])
+    further = kid_resampled(a, b + 0.5, np.ones((1, 5)))[0]
+    assert further > kid_resampled(a, b, np.ones((1, 5)))[0]  # a reference further away: a larger KID
+    with pytest.raises(ValueError, match="weights"):
+        kid_resampled(a, b, np.ones((1, 4)))
 
 
 def test_distances_refuse_bad_features():
