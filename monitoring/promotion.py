@@ -14,8 +14,9 @@ both versions' images along). Then ``promotion_decide`` says whether the candida
   was trained against (it would reward its own exploits); one trained on the same preference dataset
   is allowed with the note "judge not independent";
 * **guards**, each with a tolerance (``monitoring.options.GATE_TOLERANCES``, Django's
-  ``PROMOTION_GATE_TOLERANCES`` overrides): KID (a set-level figure: point values, the candidate may
-  be at most 10% worse, relative), LPIPS likeness to the person's own portrait, the identity
+  ``PROMOTION_GATE_TOLERANCES`` overrides): KID (a set-level figure decided on point values, the
+  candidate at most 10% worse, relative; its interval resamples the same people), LPIPS likeness to
+  the person's own portrait, the identity
   verification rates (against the input and against the portrait), and every fairness ratio by
   measured skin tone (worst group / best group of a per-image metric; groups with fewer than 5
   images are not compared, and a ratio with fewer than two groups left is noted, not compared). A
