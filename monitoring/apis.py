@@ -41,6 +41,7 @@ class SnapshotSummarySerializer(serializers.Serializer):
     candidates = json_fields.IntegerField()
     steps = json_fields.IntegerField()
     seed = json_fields.IntegerField()
+    stages = json_fields.BooleanField(help_text="Whether the default studio stages were measured too.")
     status = serializers.SerializerMethodField()
     error = serializers.CharField()
     job = json_fields.IntegerField(source="job_id", allow_null=True)
@@ -58,6 +59,9 @@ class SnapshotSerializer(SnapshotSummarySerializer):
     figures = serializers.JSONField(help_text="metric -> {name, value, n, extractor, unavailable, interval}")
     human = serializers.JSONField(help_text="review results of the version's headshots")
     fairness = serializers.JSONField(help_text="attribute -> metric -> group report")
+    studio = serializers.JSONField(help_text="The default studio stages on the generated headshots: "
+                                             "identity before and after, ITA shift by skin-tone group "
+                                             "({}: not measured).")
     notes = serializers.JSONField()
     lineage = serializers.SerializerMethodField()
 
@@ -83,6 +87,8 @@ class SnapshotListApi(APIView):
                                               max_value=MAX_CANDIDATES)
         steps = json_fields.IntegerField(default=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
         seed = json_fields.IntegerField(default=0, min_value=0)
+        stages = json_fields.BooleanField(default=True, help_text="Also measure the default studio stages on "
+                                                                  "the generated headshots.")
 
     @extend_schema(responses={200: SnapshotSummarySerializer(many=True)})
     def get(self, request: Request) -> Response:

@@ -38,6 +38,11 @@ class MetricSnapshot(models.Model):
     per_image = models.JSONField(default=list, blank=True,
                                  help_text="one row per generated image: subject, groups, metrics")
     notes = models.JSONField(default=list, blank=True)
+    stages = models.BooleanField(default=True, help_text="Also measure the default studio stages on the "
+                                                         "generated headshots.")
+    studio = models.JSONField(default=dict, blank=True,
+                              help_text="the default studio stages on the generated headshots: identity "
+                                        "before and after, skin-tone (ITA) shift by group; {}: not measured")
     job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="metric_snapshot")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,

@@ -91,15 +91,17 @@ def generator_report(*, version: GeneratorVersion, people: int | None = None, st
 @transaction.atomic
 def metric_snapshot_start(*, generator_version: GeneratorVersion, started_by: Any,
                           reward_model: Any = None, candidates: int = DEFAULT_SNAPSHOT_CANDIDATES,
-                          steps: int = DEFAULT_STEPS, seed: int = 0, enqueue: bool = True) -> MetricSnapshot:
-    """Check the request, store a pending snapshot and queue its job."""
+                          steps: int = DEFAULT_STEPS, seed: int = 0, stages: bool = True,
+                          enqueue: bool = True) -> MetricSnapshot:
+    """Check the request, store a pending snapshot and queue its job. ``stages``: also measure the
+    default studio stages on the generated headshots (``MetricSnapshot.studio``)."""
     check_evaluation(candidates=candidates, steps=steps, guidance=DEFAULT_GUIDANCE)
     evaluation_photos(version=generator_version)
     job = job_create(kind="metric_snapshot", started_by=started_by, enqueue=enqueue,
                      title=f"Metric snapshot of {generator_version.name}", params={})
     snapshot = MetricSnapshot.objects.create(
         generator_version=generator_version, reward_model=reward_model, candidates=candidates, steps=steps,
-        seed=seed, job=job, started_by=job.started_by)
+        seed=seed, stages=stages, job=job, started_by=job.started_by)
     job.params = {"snapshot": snapshot.pk}
     job.save(update_fields=["params"])
     return snapshot
@@ -249,6 +251,12 @@ def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
     ev: Evaluation = heldout_evaluation(
         version=version, candidates=snapshot.candidates, steps=snapshot.steps, seed=snapshot.seed,
         reward_model=snapshot.reward_model, progress=report)
+    studio = {}
+    if snapshot.stages:
+        from monitoring.studio_report import evaluation_studio_figures
+
+        progress.update(92, "studio stages on the generated headshots")
+        studio = evaluation_studio_figures(photos=ev.photos, candidates=ev.candidates, seed=snapshot.seed)
     human = human_results(version)
     fairness = fairness_report(ev.per_image, seed=snapshot.seed)
     active, active_name = _active_figures(version)
@@ -257,7 +265,8 @@ def _compute(snapshot: MetricSnapshot, progress: JobProgress) -> dict[str, Any]:
     notes = [*ev.notes, "Fairness groups with n < 5 are shown but not compared."]
     MetricSnapshot.objects.filter(pk=snapshot.pk).update(
         status=SnapshotStatus.DONE, figures=ev.rows["generated"], human=human, fairness=fairness,
-        alerts=alerts, per_image=ev.per_image, notes=notes, finished_at=timezone.now(), error="")
+        alerts=alerts, per_image=ev.per_image, notes=notes, studio=studio, finished_at=timezone.now(),
+        error="")
     progress.log(f"{len(ev.per_image)} images measured; {len(alerts)} alert(s)")
     return {"snapshot": snapshot.pk, "images": len(ev.per_image), "people": ev.settings["people"],
             "alerts": len(alerts)}

@@ -100,3 +100,31 @@ def studio_report(*, version: GeneratorVersion, people: int | None = None, seed:
         row.save(update_fields=["report"])
     version.report = row.report
     return figures
+
+
+def evaluation_studio_figures(*, photos: list[SourcePhoto], candidates: list[list[np.ndarray]],
+                              seed: int = 0) -> dict[str, Any]:
+    """The configured default studio stages (``STUDIO_DEFAULT_STAGES``, what a generation job applies
+    when it names none) on an evaluation's generated headshots (``candidates[i]``: those of
+    ``photos[i]``'s person), as ``all_stages_figures`` measures them: identity against the person's
+    portrait before the stages (at the generator's size and enlarged) and after them, the skin-tone
+    (ITA) shift of the stages per measured group, and what each stage did. A person whose photo has no
+    landmarks is left out; ``{"unavailable": reason}`` when nobody is left or no stage is configured."""
+    from generation.generator.studio import default_stages
+    from generation.ml.studio.evaluate import all_stages_figures
+
+    stages = default_stages()
+    if not stages:
+        return {"unavailable": "unavailable: no default studio stages are configured (STUDIO_DEFAULT_STAGES)"}
+
+    cases = []
+    for photo, images in zip(photos, candidates, strict=True):
+        case = studio_case(photo)
+        if case is not None:
+            case.generated = list(images)
+            cases.append(case)
+    if not cases:
+        return {"unavailable": "unavailable: no held-out person has a photo with landmarks"}
+    figures = all_stages_figures(cases, seed, stages=stages)
+    figures.update(people=len(cases), images=sum(len(case.generated or []) for case in cases))
+    return figures

@@ -130,6 +130,8 @@ class SnapshotForm(forms.Form):
     candidates = forms.IntegerField(initial=DEFAULT_SNAPSHOT_CANDIDATES, min_value=1,
                                     max_value=MAX_CANDIDATES)
     steps = forms.IntegerField(initial=DEFAULT_STEPS, min_value=1, max_value=MAX_EVALUATION_STEPS)
+    stages = forms.BooleanField(required=False, initial=True, label="Studio stages",
+                                help_text="Also measure the default studio stages on the headshots.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,7 +185,7 @@ def snapshot_create_page(request: HttpRequest) -> HttpResponse:
         return metric_snapshot_start(generator_version=values["generator_version"],
                                      reward_model=reward_model_by_name(values["reward_model"]),
                                      candidates=values["candidates"], steps=values["steps"],
-                                     started_by=request.user)
+                                     stages=values["stages"], started_by=request.user)
 
     snapshot = form_submit(form=form, service=start)
     if snapshot is None:
@@ -205,7 +207,48 @@ def snapshot_detail_page(request: HttpRequest, snapshot_id: int) -> HttpResponse
         "figures_svg": interval_svg([_bar(r["label"], r["figure"]) for r in rows], testid="snapshot-figures",
                                     title="Figures of this snapshot with 95% intervals"),
         "fairness": fairness_charts(snapshot), "lineage": version_lineage(snapshot.generator_version),
-        "method": snapshot_method(snapshot), "limits": LIMITS})
+        "method": snapshot_method(snapshot), "limits": LIMITS, "studio": studio_tables(snapshot.studio)})
+
+
+def _share(figure: dict[str, Any] | None) -> str:
+    if not figure or figure.get("share") is None:
+        return "—"
+    low, high = figure["interval"]
+    return f"{figure['share']:.0%} [{low:.0%}, {high:.0%}] ({figure['count']} of {figure['n']})"
+
+
+def _mean(figure: dict[str, Any] | None, digits: int = 2) -> str:
+    if not figure or figure.get("mean") is None:
+        return "—"
+    low, high = figure["interval"]
+    return f"{figure['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def studio_tables(studio: dict[str, Any]) -> dict[str, Any] | None:
+    """A snapshot's studio-stage figures (``MetricSnapshot.studio``) as the page's rows, or None when
+    they were not measured."""
+    if not studio:
+        return None
+    if studio.get("unavailable"):
+        return {"unavailable": studio["unavailable"]}
+    identity = studio.get("identity") or {}
+    shown = (("raw_64", "as generated"), ("raw_256_bicubic", "enlarged to 256 px (bicubic)"),
+             ("staged", "after the stages"))
+    return {
+        "stages": ", ".join(studio.get("stages", [])), "people": studio.get("people"),
+        "images": studio.get("images"), "seconds": _mean(studio.get("seconds")),
+        "identity": [{"label": label, "verified": _share(identity[key].get("verified")),
+                      "distance": _mean(identity[key].get("distance"), 3),
+                      "no_face": identity[key].get("no_face")} for key, label in shown if key in identity],
+        "threshold": identity.get("threshold"),
+        "groups": [{"group": name, "n": g["n"], "delta": _mean(g["abs_delta_ita"]),
+                    "max": f"{g['max_abs_delta_ita']:.2f}", "kept": _share(g["category_kept"])}
+                   for name, g in studio.get("groups", {}).items()],
+        "overall": {"delta": _mean(studio.get("abs_delta_ita")), "kept": _share(studio.get("category_kept"))},
+        "records": [{"stage": name, **{k: r.get(k, 0) for k in ("applied", "skipped", "unavailable")},
+                     "reasons": "; ".join(r.get("reasons", []))}
+                    for name, r in studio.get("records", {}).items()],
+    }
 
 
 @role_required(*READERS)

@@ -33,4 +33,34 @@ def snapshot_with_figures(version_name: str = "v-one"):
                  "lpips_likeness": {"name": "lpips_likeness", "value": None, "n": 0, "extractor": "x",
                                     "unavailable": "unavailable: LPIPS weights missing", "interval": None}},
         human={"rating_appeal": _figure("rating_appeal", 3.5, interval=(3.0, 4.0))},
-        fairness={"skin_tone": {"identity_verified": report, "identity_distance": no_distance}})
+        fairness={"skin_tone": {"identity_verified": report, "identity_distance": no_distance}},
+        studio=studio_figures())
+
+
+def _mean(mean, low, high, n):
+    return {"mean": mean, "interval": [low, high], "n": n}
+
+
+def _share(count, n, low, high):
+    return {"share": count / n, "interval": [low, high], "count": count, "n": n}
+
+
+def studio_figures():
+    """Studio-stage figures shaped as ``all_stages_figures`` gives them, for the pages."""
+    identity = {key: {"verified": _share(count, 40, low, high), "distance": _mean(d, d - 0.02, d + 0.02, 40),
+                      "no_face": 0, "n": 40}
+                for key, count, low, high, d in (("raw_64", 34, 0.7, 0.93, 0.52),
+                                                 ("raw_256_bicubic", 33, 0.68, 0.91, 0.53),
+                                                 ("staged", 33, 0.68, 0.91, 0.55))}
+    return {"stages": ["super_resolution", "lighting", "colour"], "people": 20, "images": 40,
+            "seconds": _mean(0.41, 0.38, 0.44, 60),
+            "identity": {"threshold": 0.6, "portraits_without_face": 0, **identity},
+            "groups": {"dark": {"abs_delta_ita": _mean(1.2, 0.8, 1.6, 8), "max_abs_delta_ita": 2.4,
+                                "category_kept": _share(7, 8, 0.53, 0.98), "n": 8},
+                       "light": {"abs_delta_ita": _mean(0.9, 0.6, 1.2, 12), "max_abs_delta_ita": 1.9,
+                                 "category_kept": _share(11, 12, 0.65, 0.99), "n": 12}},
+            "abs_delta_ita": _mean(1.0, 0.8, 1.3, 20), "category_kept": _share(18, 20, 0.7, 0.97),
+            "records": {"super_resolution": {"applied": 60, "skipped": 0, "unavailable": 0, "reasons": []},
+                        "lighting": {"applied": 58, "skipped": 2, "unavailable": 0,
+                                     "reasons": ["no landmarks in the frame"]},
+                        "colour": {"applied": 60, "skipped": 0, "unavailable": 0, "reasons": []}}}

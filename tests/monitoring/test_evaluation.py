@@ -26,7 +26,7 @@ def test_report_and_snapshot_print_the_same_figures_under_the_same_names(version
     call_command("generator_report", version=version.name, steps=2, seed=5, json=True)
     report = json.loads(capsys.readouterr().out)
     snapshot = metric_snapshot_start(generator_version=version, started_by=engineer, candidates=1, steps=2,
-                                     seed=5, enqueue=False)
+                                     seed=5, stages=False, enqueue=False)
     assert job_run(job_id=snapshot.job_id).status == JobStatus.SUCCEEDED
     snapshot.refresh_from_db()
     api = snapshot.figures

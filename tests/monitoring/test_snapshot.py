@@ -21,12 +21,14 @@ def _run(snapshot: MetricSnapshot) -> MetricSnapshot:
     return snapshot
 
 
-def test_snapshot_computes_every_figure_with_n_and_interval(version, engineer, settings, tmp_path):
+def test_snapshot_computes_every_figure_with_n_and_interval(version, engineer, settings, tmp_path, client_for,
+                                                            api_client_for):
     from generation.models import GeneratorVersion
 
     active = GeneratorVersion.objects.create(name="v-active", files_dir="/nonexistent", status="active")
     MetricSnapshot.objects.create(generator_version=active, status=SnapshotStatus.DONE,
                                   figures={"kid": {"value": -1.0, "n": 10}})
+    settings.STUDIO_DEFAULT_STAGES = ["super_resolution", "lighting", "colour"]  # the production default
     snapshot = metric_snapshot_start(generator_version=version, started_by=engineer, candidates=2, steps=2,
                                      enqueue=False)
     assert snapshot.status == SnapshotStatus.PENDING
@@ -66,6 +68,23 @@ def test_snapshot_computes_every_figure_with_n_and_interval(version, engineer, s
     kid_alert = next(a for a in snapshot.alerts if a["rule"] == "kid_worse_than_active_by")
     assert kid_alert["threshold"] == 0.01
     assert "v-active" in kid_alert["message"]
+    # The default studio stages on the same headshots: identity before and after, skin tone by group.
+    studio = snapshot.studio
+    assert snapshot.stages is True
+    assert studio["stages"] == ["super_resolution", "lighting", "colour"]
+    assert (studio["people"], studio["images"]) == (5, images)
+    for key in ("raw_64", "raw_256_bicubic", "staged"):
+        assert studio["identity"][key]["n"] == images
+    assert studio["identity"]["staged"]["verified"]["count"] == 0  # noise is nobody, staged or not
+    assert sum(group["n"] for group in studio["groups"].values()) == studio["abs_delta_ita"]["n"] > 0
+    for record in studio["records"].values():  # each stage ran on 5 portraits and 10 headshots
+        assert record["applied"] + record["skipped"] + record["unavailable"] == 5 + images
+    page = client_for("auditor").get(f"/monitoring/snapshots/{snapshot.pk}/").content.decode()
+    assert 'data-testid="snapshot-studio"' in page
+    assert "after the stages" in page
+    body = api_client_for("auditor").get(f"/api/monitoring/snapshots/{snapshot.pk}/").json()
+    assert body["studio"]["images"] == images
+    assert body["stages"] is True
 
 
 def test_a_failing_job_marks_the_snapshot_failed(version, engineer):
@@ -86,7 +105,8 @@ def test_missing_weights_make_metrics_unavailable(version, engineer, settings, t
     settings.METRICS_CACHE.mkdir()
     settings.TORCH_HOME.mkdir()
     snapshot = _run(metric_snapshot_start(generator_version=version, started_by=engineer, candidates=2,
-                                          steps=2, enqueue=False))
+                                          steps=2, stages=False, enqueue=False))
+    assert snapshot.studio == {}  # not asked for
     for name in ("fid", "kid", "lpips_likeness", "lpips_diversity"):
         assert snapshot.figures[name]["value"] is None
         assert snapshot.figures[name]["unavailable"].startswith("unavailable:")

@@ -414,10 +414,13 @@ def background_figures(cases: Sequence[StudioCase], seed: int) -> dict[str, Any]
 # --- All default stages -----------------------------------------------------------------------------
 
 
-def all_stages_figures(cases: Sequence[StudioCase], seed: int, analyzer: Any = None) -> dict[str, Any]:
+def all_stages_figures(cases: Sequence[StudioCase], seed: int, analyzer: Any = None,
+                       stages: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``stages`` (default: the pipeline's default set) on every case's clean portrait shrunk to
+    64 px (the skin-tone shift by group) and on its generated headshots (identity before and after)."""
     from generation.ml.studio.pipeline import stages_apply, stages_check
 
-    stages = stages_check(None)
+    stages = stages_check(None if stages is None else list(stages))
     groups: dict[str, dict[str, list]] = {}
     records: dict[str, dict[str, Any]] = {}
     seconds: list[float] = []
