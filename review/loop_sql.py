@@ -67,15 +67,20 @@ def own_counts_sql() -> str:
 
 @functools.cache
 def progress_sql() -> str:
-    """One row: the reviewer's answered and open assignments, the regular items with a free slot
-    that are new to them (counted through the partial index ``assignment_free_item``), their skips."""
+    """One row: the reviewer's answered and open assignments, the regular items still short of answers
+    that are new to them, and their skips. The third is the campaign's open regular items less those
+    the reviewer holds, answered or skipped (a reviewer has one row per item: the unique constraint;
+    a skip gave the slot back), so no statement walks the free slots of the campaign."""
     mine = f"{A} WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s"
+    open_item = "NOT t.is_gold AND t.answers < t.overlap"
     return f"""
         SELECT (SELECT COUNT(*) FROM {mine} AND submitted_at IS NOT NULL),
                (SELECT COUNT(*) FROM {mine} AND submitted_at IS NULL),
-               (SELECT COUNT(DISTINCT c.item_id) FROM {A} c
-                WHERE c.campaign_id = %(campaign)s AND c.reviewer_id IS NULL AND c.slot IS NOT NULL
-                  AND {NEW_TO_REVIEWER}),
+               (SELECT COUNT(*) FROM {ITEM} t WHERE t.campaign_id = %(campaign)s AND {open_item})
+               - (SELECT COUNT(*) FROM {A} a JOIN {ITEM} t ON t.id = a.item_id
+                  WHERE a.campaign_id = %(campaign)s AND a.reviewer_id = %(reviewer)s AND {open_item})
+               - (SELECT COUNT(*) FROM {SKIP} s JOIN {ITEM} t ON t.id = s.item_id
+                  WHERE s.campaign_id = %(campaign)s AND s.reviewer_id = %(reviewer)s AND {open_item}),
                (SELECT COUNT(*) FROM {SKIP}
                 WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s)"""
 

@@ -200,9 +200,6 @@ class Assignment(models.Model):
             # The free-slot walk of assignment_next: never-claimed slots of a campaign in id order.
             models.Index(fields=["campaign", "id"], condition=Q(reviewer__isnull=True),
                          name="assignment_free_slot"),
-            # The progress line's count of items with a free slot (reviewer_progress).
-            models.Index(fields=["campaign", "item"], condition=Q(reviewer__isnull=True),
-                         name="assignment_free_item"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["item", "reviewer"], condition=Q(reviewer__isnull=False),

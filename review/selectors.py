@@ -135,12 +135,12 @@ FIRST_ITEM_SECONDS = 10.0
 
 def reviewer_progress(*, campaign: Campaign, reviewer: Any) -> dict[str, Any]:
     """Where a reviewer stands in a campaign, cheaply enough for every item: ``done`` (answered),
-    ``remaining`` (held by them now plus the regular items with a free slot they have not had or
-    skipped; items about their own subject and lapsed leases are not told apart, and gold items come
-    on top: an estimate), ``total`` = done + remaining, ``skipped`` and ``minutes_left`` (remaining ×
-    their median time per item over their last 20, lease to answer; 10 s before the first). Two
-    statements written as SQL: this runs with every item handed out, and through the ORM its four
-    queries took longer to compile than to run."""
+    ``remaining`` (held by them now plus the regular items still short of answers that they have not
+    had or skipped; items about their own subject are not told apart, an item whose slots are all
+    leased counts, and gold items come on top: an estimate), ``total`` = done + remaining,
+    ``skipped`` and ``minutes_left`` (remaining × their median time per item over their last 20,
+    lease to answer; 10 s before the first). Two statements written as SQL (``review.loop_sql``):
+    this runs with every item handed out."""
     params = {"campaign": campaign.pk, "reviewer": reviewer.pk}
     with connection.cursor() as cursor:
         cursor.execute(progress_sql(), params)
