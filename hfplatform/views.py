@@ -21,6 +21,20 @@ Row = TypeVar("Row")
 LIST_LIMIT = 200  # rows an unpaginated list (an API's list, the campaign page) returns at most
 
 
+def page_search(request: HttpRequest) -> str:
+    """A list page's ``search`` text: white space collapsed, cut to what the API's ``search`` takes
+    (a page never refuses it: an over-long search simply finds less)."""
+    from hfplatform.queries import SEARCH_MAX_LENGTH
+
+    return " ".join(request.GET.get("search", "").split())[:SEARCH_MAX_LENGTH]
+
+
+def first_rows(rows: Any, limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` of a queryset and how many match in all (counted only when there are more)."""
+    shown = list(rows[:limit])
+    return shown, rows.count() if len(shown) == limit else len(shown)
+
+
 def found_or_404(selector: Callable[..., Row], **lookup: Any) -> Row:
     """What a selector finds, or the site's 404 page with the selector's reason (page views)."""
     try:

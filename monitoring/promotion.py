@@ -367,7 +367,8 @@ def kid_figure(baseline: Evaluation, candidate: Evaluation, counts: np.ndarray,
     index = {photo.subject_id: i for i, photo in enumerate(baseline.photos)}
     weights = counts[:, [index[s] for s in subjects]]  # resample × image: draws of the image's person
     kid_b, kid_c = (kid_resampled(*e.kid_features, weights) for e in (baseline, candidate))
-    relative = _interval((kid_c - kid_b) / np.abs(kid_b))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a KID of 0: no relative change (dropped)
+        relative = _interval((kid_c - kid_b) / np.abs(kid_b))
     spread = "" if relative is None else f"; relative change [95% {relative[0]:+.1%}, {relative[1]:+.1%}]"
     figure.update(interval=_interval(kid_c - kid_b), note=(
         f"set-level over {figure['n']} images per version; interval: paired bootstrap over the people "

@@ -210,25 +210,13 @@ def snapshot_detail_page(request: HttpRequest, snapshot_id: int) -> HttpResponse
         "method": snapshot_method(snapshot), "limits": LIMITS, "studio": studio_tables(snapshot.studio)})
 
 
-def _share(figure: dict[str, Any] | None) -> str:
-    if not figure or figure.get("share") is None:
-        return "—"
-    low, high = figure["interval"]
-    return f"{figure['share']:.0%} [{low:.0%}, {high:.0%}] ({figure['count']} of {figure['n']})"
-
-
-def _mean(figure: dict[str, Any] | None, digits: int = 2) -> str:
-    if not figure or figure.get("mean") is None:
-        return "—"
-    low, high = figure["interval"]
-    return f"{figure['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
 def studio_tables(studio: dict[str, Any]) -> dict[str, Any] | None:
     """A snapshot's studio-stage figures (``MetricSnapshot.studio``) as the page's rows, or None when
     they were not measured."""
     if not studio:
         return None
+    from generation.ml.studio.evaluate import mean_text, share_text
+
     if studio.get("unavailable"):
         return {"unavailable": studio["unavailable"]}
     identity = studio.get("identity") or {}
@@ -236,15 +224,16 @@ def studio_tables(studio: dict[str, Any]) -> dict[str, Any] | None:
              ("staged", "after the stages"))
     return {
         "stages": ", ".join(studio.get("stages", [])), "people": studio.get("people"),
-        "images": studio.get("images"), "seconds": _mean(studio.get("seconds")),
-        "identity": [{"label": label, "verified": _share(identity[key].get("verified")),
-                      "distance": _mean(identity[key].get("distance"), 3),
+        "images": studio.get("images"), "seconds": mean_text(studio.get("seconds")),
+        "identity": [{"label": label, "verified": share_text(identity[key].get("verified")),
+                      "distance": mean_text(identity[key].get("distance"), 3),
                       "no_face": identity[key].get("no_face")} for key, label in shown if key in identity],
         "threshold": identity.get("threshold"),
-        "groups": [{"group": name, "n": g["n"], "delta": _mean(g["abs_delta_ita"]),
-                    "max": f"{g['max_abs_delta_ita']:.2f}", "kept": _share(g["category_kept"])}
+        "groups": [{"group": name, "n": g["n"], "delta": mean_text(g["abs_delta_ita"]),
+                    "max": f"{g['max_abs_delta_ita']:.2f}", "kept": share_text(g["category_kept"])}
                    for name, g in studio.get("groups", {}).items()],
-        "overall": {"delta": _mean(studio.get("abs_delta_ita")), "kept": _share(studio.get("category_kept"))},
+        "overall": {"delta": mean_text(studio.get("abs_delta_ita")),
+                    "kept": share_text(studio.get("category_kept"))},
         "records": [{"stage": name, **{k: r.get(k, 0) for k in ("applied", "skipped", "unavailable")},
                      "reasons": "; ".join(r.get("reasons", []))}
                     for name, r in studio.get("records", {}).items()],

@@ -55,40 +55,32 @@ def claim_sql(skip_locked: bool) -> str:
         RETURNING {columns}"""
 
 
-@functools.cache
-def own_counts_sql() -> str:
-    """The reviewer's assignments in the campaign by (task kind, gold, still open)."""
-    return f"""
+#: The reviewer's assignments in the campaign by (task kind, gold, still open).
+OWN_COUNTS_SQL = f"""
         SELECT t.kind, t.is_gold, a.submitted_at IS NULL, COUNT(*)
         FROM {A} a JOIN {ITEM} t ON t.id = a.item_id
         WHERE a.campaign_id = %(campaign)s AND a.reviewer_id = %(reviewer)s
         GROUP BY t.kind, t.is_gold, a.submitted_at IS NULL"""
 
-
-@functools.cache
-def progress_sql() -> str:
-    """One row: the reviewer's answered and open assignments, the regular items still short of answers
-    that are new to them, and their skips. The third is the campaign's open regular items less those
-    the reviewer holds, answered or skipped (a reviewer has one row per item: the unique constraint;
-    a skip gave the slot back), so no statement walks the free slots of the campaign."""
-    mine = f"{A} WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s"
-    open_item = "NOT t.is_gold AND t.answers < t.overlap"
-    return f"""
-        SELECT (SELECT COUNT(*) FROM {mine} AND submitted_at IS NOT NULL),
-               (SELECT COUNT(*) FROM {mine} AND submitted_at IS NULL),
-               (SELECT COUNT(*) FROM {ITEM} t WHERE t.campaign_id = %(campaign)s AND {open_item})
+# One row: the reviewer's answered and open assignments, the regular items still short of answers that
+# are new to them, and their skips. The third is the campaign's open regular items less those the
+# reviewer holds, answered or skipped (a reviewer has one row per item: the unique constraint; a skip
+# gave the slot back), so no statement walks the free slots of the campaign.
+_MINE = f"{A} WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s"
+_OPEN_ITEM = "NOT t.is_gold AND t.answers < t.overlap"
+PROGRESS_SQL = f"""
+        SELECT (SELECT COUNT(*) FROM {_MINE} AND submitted_at IS NOT NULL),
+               (SELECT COUNT(*) FROM {_MINE} AND submitted_at IS NULL),
+               (SELECT COUNT(*) FROM {ITEM} t WHERE t.campaign_id = %(campaign)s AND {_OPEN_ITEM})
                - (SELECT COUNT(*) FROM {A} a JOIN {ITEM} t ON t.id = a.item_id
-                  WHERE a.campaign_id = %(campaign)s AND a.reviewer_id = %(reviewer)s AND {open_item})
+                  WHERE a.campaign_id = %(campaign)s AND a.reviewer_id = %(reviewer)s AND {_OPEN_ITEM})
                - (SELECT COUNT(*) FROM {SKIP} s JOIN {ITEM} t ON t.id = s.item_id
-                  WHERE s.campaign_id = %(campaign)s AND s.reviewer_id = %(reviewer)s AND {open_item}),
+                  WHERE s.campaign_id = %(campaign)s AND s.reviewer_id = %(reviewer)s AND {_OPEN_ITEM}),
                (SELECT COUNT(*) FROM {SKIP}
                 WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s)"""
 
-
-@functools.cache
-def recent_spans_sql() -> str:
-    """The reviewer's last 20 answers in the campaign: id, leased_at, submitted_at."""
-    return f"""
+#: The reviewer's last 20 answers in the campaign: id, leased_at, submitted_at.
+RECENT_SPANS_SQL = f"""
         SELECT id, leased_at, submitted_at FROM {A}
         WHERE campaign_id = %(campaign)s AND reviewer_id = %(reviewer)s
           AND submitted_at IS NOT NULL AND leased_at IS NOT NULL

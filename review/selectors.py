@@ -19,7 +19,7 @@ from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 from hfplatform.errors import NotFound
 from hfplatform.imaging import encode_image, stored_rgb
 from hfplatform.queries import text_search
-from review.loop_sql import progress_sql, recent_spans_sql
+from review.loop_sql import PROGRESS_SQL, RECENT_SPANS_SQL
 from review.models import (
     FLAG_KEYS,
     RATING_DIMENSIONS,
@@ -143,9 +143,9 @@ def reviewer_progress(*, campaign: Campaign, reviewer: Any) -> dict[str, Any]:
     this runs with every item handed out."""
     params = {"campaign": campaign.pk, "reviewer": reviewer.pk}
     with connection.cursor() as cursor:
-        cursor.execute(progress_sql(), params)
+        cursor.execute(PROGRESS_SQL, params)
         done, held, available, skipped = cursor.fetchone()
-    recent = Assignment.objects.raw(recent_spans_sql(), params) if done else []
+    recent = Assignment.objects.raw(RECENT_SPANS_SQL, params) if done else []
     spans = [(row.submitted_at - row.leased_at).total_seconds() for row in recent]
     per_item = median(spans) if spans else FIRST_ITEM_SECONDS
     remaining = held + available

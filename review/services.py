@@ -12,6 +12,7 @@ of one item.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import random
@@ -36,7 +37,7 @@ from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
 from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict, NotFound
 from hfplatform.imaging import encode_image, stored_rgb
-from review.loop_sql import claim_sql, own_counts_sql
+from review.loop_sql import OWN_COUNTS_SQL, claim_sql
 from review.models import (
     RATING_DIMENSIONS,
     ArtefactFlag,
@@ -477,7 +478,7 @@ def _own_counts(campaign: Campaign, reviewer: Any) -> dict[tuple[str, bool, bool
     """The reviewer's assignments in ``campaign`` counted by (task kind, gold, still open): one
     statement that tells whether they hold an item and which gold they are due."""
     with connection.cursor() as cursor:
-        cursor.execute(own_counts_sql(), {"campaign": campaign.pk, "reviewer": reviewer.pk})
+        cursor.execute(OWN_COUNTS_SQL, {"campaign": campaign.pk, "reviewer": reviewer.pk})
         return {(kind, bool(gold), bool(still_open)): n for kind, gold, still_open, n in cursor.fetchall()}
 
 
@@ -523,11 +524,11 @@ def _regular_claim(campaign: Campaign, reviewer: Any, now: datetime) -> Assignme
         params = {"campaign": campaign.pk, "reviewer": reviewer.pk, "swapped": random.random() < 0.5,
                   "now": connection.ops.adapt_datetimefield_value(now),
                   "expires": connection.ops.adapt_datetimefield_value(lease["lease_expires_at"])}
+        # One statement is atomic on its own: no BEGIN and COMMIT round trips around it; inside the
+        # caller's transaction a savepoint keeps that transaction usable when the claim is refused.
+        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         try:
-            if connection.in_atomic_block:  # a savepoint: a refused claim leaves the caller's work usable
-                with transaction.atomic():
-                    claimed = list(Assignment.objects.raw(sql, params))
-            else:  # one statement is atomic on its own: no BEGIN and COMMIT round trips around it
+            with guard:
                 claimed = list(Assignment.objects.raw(sql, params))
         except IntegrityError:
             continue  # this reviewer's parallel request holds another slot of the item: next slot
@@ -547,9 +548,10 @@ def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None =
     now = now or timezone.now()
     _check_can_take(reviewer, campaign)
     counts = _own_counts(campaign, reviewer)
+    holds_one = any(still_open for _, _, still_open in counts)
     held = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=True)
-            .select_related("item").order_by("leased_at"))
-    for mine in held if any(still_open for _, _, still_open in counts) else ():
+            .select_related("item").order_by("leased_at") if holds_one else [])
+    for mine in held:
         if mine.lease_expires_at and mine.lease_expires_at >= now:
             return mine
         renewed = Assignment.objects.filter(pk=mine.pk, reviewer=reviewer, submitted_at__isnull=True).update(

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required, signed_in_required
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.queries import SEARCH_MAX_LENGTH
-from hfplatform.views import LIST_LIMIT, form_submit, found_or_404
+from hfplatform.views import LIST_LIMIT, first_rows, form_submit, found_or_404, page_search
 from review.forms import CampaignForm
 from review.guidelines import guidelines_html
 from review.models import Campaign, CampaignStatus
@@ -45,9 +45,9 @@ def campaign_list_page(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") if is_reader else None  # the others see open campaigns only
     if status not in CampaignStatus.values:
         status = None
-    search = " ".join(request.GET.get("search", "").split())[:SEARCH_MAX_LENGTH]
-    matching = campaign_list(user=request.user, search=search, status=status)
-    campaigns = list(matching[:LIST_LIMIT])
+    search = page_search(request)
+    campaigns, matching = first_rows(campaign_list(user=request.user, search=search, status=status),
+                                     LIST_LIMIT)
     for campaign in campaigns:
         campaign.progress = campaign_progress(campaign)
         campaign.can_take = campaign.is_open and can_take(request.user, campaign)
@@ -56,7 +56,7 @@ def campaign_list_page(request: HttpRequest) -> HttpResponse:
         "campaigns": campaigns, "is_engineer": has_role(request.user, ENGINEERS), "is_reader": is_reader,
         "search": search, "search_max": SEARCH_MAX_LENGTH, "status": status,
         "statuses": CampaignStatus.choices, "filtered": bool(search or status),
-        "matching": matching.count() if len(campaigns) == LIST_LIMIT else len(campaigns)})
+        "matching": matching})
 
 
 @role_required(*ENGINEERS)

@@ -21,7 +21,7 @@ from hfplatform.jobs.models import JobStatus
 from hfplatform.jobs.registry import job_kinds
 from hfplatform.jobs.selectors import job_get, job_links, job_list, job_result_summary
 from hfplatform.queries import SEARCH_MAX_LENGTH
-from hfplatform.views import found_or_404
+from hfplatform.views import first_rows, found_or_404, page_search
 
 #: Rows the jobs page shows; narrower filters find older jobs.
 JOBS_SHOWN = 100
@@ -36,11 +36,11 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind") or None
     if kind not in kinds:
         kind = None
-    search = " ".join(request.GET.get("search", "").split())[:SEARCH_MAX_LENGTH]
-    jobs = job_list(user=request.user, status=status, kind=kind, search=search)
-    shown = list(jobs[:JOBS_SHOWN])
+    search = page_search(request)
+    shown, matching = first_rows(job_list(user=request.user, status=status, kind=kind, search=search),
+                                 JOBS_SHOWN)
     return render(request, "jobs/list.html", {
-        "jobs": shown, "matching": jobs.count() if len(shown) == JOBS_SHOWN else len(shown),
+        "jobs": shown, "matching": matching,
         "status": status, "statuses": JobStatus.choices, "kind": kind,
         "kinds": sorted((name, entry.title or name) for name, entry in kinds.items()),
         "search": search, "search_max": SEARCH_MAX_LENGTH, "can_start": has_role(request.user, ENGINEERS),

@@ -17,6 +17,8 @@ from functools import cache
 
 import schemathesis
 
+from tests.factories.classes import subclasses
+
 
 @cache
 def drf_shape_messages() -> re.Pattern:
@@ -30,12 +32,7 @@ def drf_shape_messages() -> re.Pattern:
     from rest_framework import fields, serializers
     from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-    classes, seen = [fields.Field], set()
-    while classes:
-        cls = classes.pop()
-        if cls not in seen:
-            seen.add(cls)
-            classes.extend(cls.__subclasses__())
+    seen = subclasses(fields.Field)
     templates = {str(m) for cls in seen | {serializers.Serializer, serializers.ListSerializer}
                  for m in getattr(cls, "default_error_messages", {}).values()}
     templates |= {str(ProhibitNullCharactersValidator.message),

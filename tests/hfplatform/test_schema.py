@@ -102,17 +102,12 @@ def test_every_number_and_boolean_of_the_api_takes_json_types():
     from rest_framework import serializers
 
     from hfplatform import json_fields
+    from tests.factories.classes import subclasses
 
     get_resolver().url_patterns  # noqa: B018 - imports every API module
     coercing = (serializers.FloatField, serializers.IntegerField, serializers.BooleanField)
-    classes, seen = [serializers.Serializer], set()
-    while classes:
-        cls = classes.pop()
-        if cls not in seen:
-            seen.add(cls)
-            classes.extend(cls.__subclasses__())
-    ours = [c for c in seen if c.__module__.split(".")[0] in {"hfplatform", "generation", "review",
-                                                               "reward", "monitoring"}]
+    apps = {"hfplatform", "generation", "review", "reward", "monitoring"}
+    ours = [c for c in subclasses(serializers.Serializer) if c.__module__.split(".")[0] in apps]
     assert len(ours) > 50
     loose = []
     for cls in ours:

@@ -538,14 +538,16 @@ def studio_figures(cases: Sequence[StudioCase], *, seed: int = 0, stages: Sequen
 # --- Tables -----------------------------------------------------------------------------------------
 
 
-def _mean(figure: dict[str, Any] | None, digits: int = 2, scale: float = 1.0, unit: str = "") -> str:
+def mean_text(figure: dict[str, Any] | None, digits: int = 2, scale: float = 1.0, unit: str = "") -> str:
+    """A ``mean_figure`` as "mean [low, high]" ("—" when there is none)."""
     if not figure or figure.get("mean") is None:
         return "—"
     low, high = figure["interval"]
     return f"{figure['mean'] * scale:.{digits}f}{unit} [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
 
 
-def _share(figure: dict[str, Any] | None) -> str:
+def share_text(figure: dict[str, Any] | None) -> str:
+    """A ``share_figure`` as "share [low, high] (count/n)" ("—" when there is none)."""
     if not figure or figure.get("share") is None:
         return "—"
     low, high = figure["interval"]
@@ -571,9 +573,9 @@ def _super_resolution_table(f: dict[str, Any]) -> list[str]:
             s = result.get(f"to_{side}")
             if s is None:
                 continue
-            lpips = _mean(s["lpips"], 4) if s["lpips"] else f["lpips"]
-            rows.append([method, f"64→{side}", _mean(s["psnr_y"]), _mean(s["psnr_rgb"]), lpips,
-                         _mean(s["seconds"], 1, 1000), str(s["psnr_y"]["n"])])
+            lpips = mean_text(s["lpips"], 4) if s["lpips"] else f["lpips"]
+            rows.append([method, f"64→{side}", mean_text(s["psnr_y"]), mean_text(s["psnr_rgb"]), lpips,
+                         mean_text(s["seconds"], 1, 1000), str(s["psnr_y"]["n"])])
     lines += _rows(["method", "size", "PSNR-Y dB", "PSNR-RGB dB", "LPIPS", "ms/image", "n"], rows)
     lines.append("  64→128 against the native 128-px crop; 64→256 against the 256-px crop (itself upsampled)")
     return lines
@@ -581,15 +583,16 @@ def _super_resolution_table(f: dict[str, Any]) -> list[str]:
 
 def _lighting_table(f: dict[str, Any]) -> list[str]:
     lines = [f"Lighting: known side light on {f['n']} clean crops, then estimate_light and relight "
-             f"(relight {_mean(f['seconds'], 2)} s/image)"]
-    rows = [[kind, _mean(f[kind]["direction_error"], 1, unit="°"), _share(f[kind]["side_correct"]),
-             *(_mean(f[kind]["asymmetry"][k], 3) for k in ("clean", "lit", "relit"))]
+             f"(relight {mean_text(f['seconds'], 2)} s/image)"]
+    rows = [[kind, mean_text(f[kind]["direction_error"], 1, unit="°"), share_text(f[kind]["side_correct"]),
+             *(mean_text(f[kind]["asymmetry"][k], 3) for k in ("clean", "lit", "relit"))]
             for kind in ("lambertian", "gradient")]
     lines += _rows(["light", "direction error", "side right", "asym clean", "asym lit", "asym relit"], rows)
     lines += [f"  {kind}: {f[kind]['light']}" for kind in ("lambertian", "gradient")]
     lines.append("  direction error: 3-D angle (lambertian), in-plane angle (gradient); asymmetry: "
                  "|left − right| / mean skin luminance")
-    lines.append(f"  relight on the clean crop: ΔITA {_mean(f['delta_ita_clean'], 2, unit='°')}, max |ΔITA| "
+    lines.append(f"  relight on the clean crop: ΔITA {mean_text(f['delta_ita_clean'], 2, unit='°')}, "
+                 "max |ΔITA| "
                  + ("—" if f["abs_delta_ita_clean_max"] is None else f"{f['abs_delta_ita_clean_max']:.2f}°"))
     return lines
 
@@ -599,33 +602,33 @@ def _colour_table(f: dict[str, Any]) -> list[str]:
         return ["Colour: " + f["unavailable"]]
     d = f["delta_e"]
     lines = [f"Colour: {f['cast']} on {f['n']} clean crops, then harmonise "
-             f"({_mean(f['seconds'], 2)} s/image); mean CIEDE2000 to the clean crop"]
-    rows = [["whole image", _mean(d["before_image"]), _mean(d["after_image"]), _mean(d["on_clean_image"])],
-            ["face region", _mean(d["before_face"]), _mean(d["after_face"]), _mean(d["on_clean_face"])]]
+             f"({mean_text(f['seconds'], 2)} s/image); mean CIEDE2000 to the clean crop"]
+    rows = [[region, *(mean_text(d[f"{key}_{part}"]) for key in ("before", "after", "on_clean"))]
+            for region, part in (("whole image", "image"), ("face region", "face"))]
     return lines + _rows(["region", "ΔE cast", "ΔE harmonised", "ΔE harmonise on clean"], rows)
 
 
 def _background_table(f: dict[str, Any]) -> list[str]:
     worst = "—" if f["face_core_changed_max"] is None else f"{f['face_core_changed_max']:.4f}"
     return [f"Background: replace_background ({f['backdrop']}) on {f['n']} clean crops, "
-            f"{_mean(f['seconds'], 2)} s/image",
-            f"  flatness (luminance SD over the background): photo {_mean(f['flatness_before'])}, "
-            f"output − backdrop {_mean(f['flatness_after'])}",
-            f"  face pixels changed: core {_mean(f['face_core_changed_share'], 4)} (max "
+            f"{mean_text(f['seconds'], 2)} s/image",
+            f"  flatness (luminance SD over the background): photo {mean_text(f['flatness_before'])}, "
+            f"output − backdrop {mean_text(f['flatness_after'])}",
+            f"  face pixels changed: core {mean_text(f['face_core_changed_share'], 4)} (max "
             f"{worst}; must be 0), whole landmark region "
-            f"{_mean(f['face_region_changed_share'], 4)}"]
+            f"{mean_text(f['face_region_changed_share'], 4)}"]
 
 
 def _all_stages_table(f: dict[str, Any]) -> list[str]:
     lines = [f"All default stages ({', '.join(f['stages'])}) on {f['n']} clean crops at 64 px "
-             f"({_mean(f['seconds'], 2)} s/image)"]
+             f"({mean_text(f['seconds'], 2)} s/image)"]
     for name, r in f["records"].items():
         reasons = f" ({'; '.join(r['reasons'])})" if r["reasons"] else ""
         lines.append(f"  {name}: applied {r['applied']}, skipped {r['skipped']}, "
                      f"unavailable {r['unavailable']}{reasons}")
-    rows = [[name, _mean(g["abs_delta_ita"], 2, unit="°"), f"{g['max_abs_delta_ita']:.2f}°",
-             _share(g["category_kept"]), str(g["n"])] for name, g in f["groups"].items()]
-    rows.append(["all", _mean(f["abs_delta_ita"], 2, unit="°"), "", _share(f["category_kept"]),
+    rows = [[name, mean_text(g["abs_delta_ita"], 2, unit="°"), f"{g['max_abs_delta_ita']:.2f}°",
+             share_text(g["category_kept"]), str(g["n"])] for name, g in f["groups"].items()]
+    rows.append(["all", mean_text(f["abs_delta_ita"], 2, unit="°"), "", share_text(f["category_kept"]),
                  str(f["abs_delta_ita"]["n"])])
     lines += _rows(["skin tone", "|ΔITA| output vs input", "max |ΔITA|", "ITA category kept", "n"], rows)
     identity = f.get("identity")
@@ -633,7 +636,7 @@ def _all_stages_table(f: dict[str, Any]) -> list[str]:
         lines.append(f"  identity against the clean portrait (dlib, distance < {identity['threshold']}; "
                      f"no face = not verified; portraits without a face: "
                      f"{identity['portraits_without_face']})")
-        rows = [[key, _share(identity[key]["verified"]), _mean(identity[key]["distance"], 3),
+        rows = [[key, share_text(identity[key]["verified"]), mean_text(identity[key]["distance"], 3),
                  str(identity[key]["no_face"]), str(identity[key]["n"])]
                 for key in ("raw_64", "raw_256_bicubic", "staged")]
         header = ["generated headshot", "verified", "distance (faces found)", "no face", "n"]
