@@ -15,6 +15,8 @@ urlpatterns = [
          name="generator-decisions"),
     path("generator/versions/<slug:name>/lineage/", apis.GeneratorLineageApi.as_view(),
          name="generator-lineage"),
+    path("generator/versions/<slug:name>/comparison-campaigns/",
+         apis.GeneratorComparisonCampaignApi.as_view(), name="generator-comparison-campaigns"),
     path("generator/versions/<slug:name>/promote/", apis.GeneratorPromoteApi.as_view(),
          name="generator-promote"),
 ]

@@ -18,11 +18,12 @@ from hfplatform import json_fields
 from hfplatform.accounts.roles import ENGINEERS, READERS, HasRole
 from hfplatform.views import LIST_LIMIT
 from monitoring.models import MetricSnapshot
-from monitoring.options import DEFAULT_GATE_CANDIDATES, DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.options import DEFAULT_COMPARISON_PEOPLE, DEFAULT_GATE_CANDIDATES, DEFAULT_SNAPSHOT_CANDIDATES
 from monitoring.promotion import generator_version_promote, promotion_gate_start
 from monitoring.selectors import (
     generator_lineage_chain,
     generator_version_by_ref,
+    judge_campaign_by_id,
     promotion_decision_list,
     reward_model_by_name,
     snapshot_get,
@@ -31,6 +32,8 @@ from monitoring.selectors import (
     version_lineage,
 )
 from monitoring.services import metric_snapshot_start
+from monitoring.version_comparison import PEOPLE, version_comparison_start
+from review.stage_comparison import CANDIDATES
 
 
 @extend_schema_serializer(component_name="MetricSnapshotSummary")
@@ -125,6 +128,8 @@ class PromotionDecisionSerializer(serializers.Serializer):
     candidate = serializers.CharField(source="candidate.name")
     baseline = serializers.CharField(source="baseline.name", help_text="The version active at evaluation.")
     judge = serializers.CharField(source="judge_name")
+    judge_campaign = json_fields.IntegerField(source="judge_campaign_id", allow_null=True,
+                                              help_text="People judged: the version comparison campaign.")
     judge_dataset = serializers.CharField()
     judge_fingerprint = serializers.CharField()
     training_reward_model = serializers.CharField()
@@ -163,10 +168,11 @@ class EvaluationJobSerializer(serializers.Serializer):
 
 class GeneratorEvaluationApi(APIView):
     """Run the promotion gate on a candidate version: it and the active version on the same held-out
-    people with the same seeds, judged by a reward model the candidate was not trained against (a job;
-    its result names the stored decision)."""
+    people with the same seeds, judged by a reward model the candidate was not trained against or by
+    people, the answers of a version comparison campaign (a job; its result names the stored
+    decision)."""
 
-    error_statuses = (409,)  # active already, retired, nothing to compare with
+    error_statuses = (404, 409)  # the judge campaign; active already, retired, too few human answers
 
     throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
 
@@ -175,7 +181,11 @@ class GeneratorEvaluationApi(APIView):
     @extend_schema_serializer(component_name="PromotionEvaluationRequest")
     class InputSerializer(serializers.Serializer):
         judge = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                      help_text="Reward model name (required: no human-pairs judge yet).")
+                                      help_text="Reward model name (or judge_campaign).")
+        judge_campaign = json_fields.IntegerField(
+            required=False, allow_null=True, min_value=1,
+            help_text="People judge: a version comparison campaign of this version against the active one "
+                      "with enough answers (instead of judge).")
         people = json_fields.IntegerField(required=False, allow_null=True, min_value=1,
                                           help_text="Use at most N of the shared held-out people.")
         seed = json_fields.IntegerField(default=0, min_value=0)
@@ -190,7 +200,40 @@ class GeneratorEvaluationApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         job = promotion_gate_start(candidate=candidate, judge=reward_model_by_name(values.pop("judge", None)),
+                                   judge_campaign=judge_campaign_by_id(values.pop("judge_campaign", None)),
                                    started_by=request.user, **values)
+        return Response(EvaluationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GeneratorComparisonCampaignApi(APIView):
+    """Ask people: a pairwise campaign of this candidate version against the active one on held-out
+    people (the same candidates, same seeds, made by both). Generation runs as a job; its result names
+    the campaign, whose answers can then judge the promotion gate (``judge_campaign``)."""
+
+    error_statuses = (404, 409)  # the version named; active already, retired, nothing active
+
+    throttle_scope = "jobs"  # per-user write rate (hfplatform/throttles.py)
+
+    permission_classes = [HasRole(*ENGINEERS)]
+
+    @extend_schema_serializer(component_name="VersionComparisonRequest")
+    class InputSerializer(serializers.Serializer):
+        people = json_fields.IntegerField(default=DEFAULT_COMPARISON_PEOPLE, min_value=PEOPLE.start,
+                                          max_value=PEOPLE.stop - 1, help_text="Held-out people")
+        candidates = json_fields.IntegerField(default=2, min_value=CANDIDATES.start,
+                                              max_value=CANDIDATES.stop - 1, help_text="Per person")
+        seed = json_fields.IntegerField(default=0, min_value=0)
+        stages = serializers.JSONField(
+            required=False, allow_null=True,
+            help_text="Studio stages for both versions, as for a generation job; default (left out or null): "
+                      "the configured set.")
+
+    @extend_schema(request=InputSerializer, responses={202: EvaluationJobSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        candidate = generator_version_get(name=name)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = version_comparison_start(started_by=request.user, candidate=candidate, **data.validated_data)
         return Response(EvaluationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

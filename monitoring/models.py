@@ -66,12 +66,17 @@ class GateOutcome(models.TextChoices):
 PROMOTION_FIELDS = frozenset({"promoted", "promoted_at", "decided_by", "override_reason"})
 
 
+#: How a decision judged by people names its judge: "people: campaign #12".
+PEOPLE_JUDGE = "people: "
+
+
 class PromotionDecision(models.Model):
     """One run of the promotion gate, append-only: a candidate generator against the version active
     when it was evaluated (``baseline``), on the same held-out people with the same seeds, judged by
     a reward model it was not trained against. ``figures`` holds every figure (baseline, candidate,
     paired difference with its 95% paired-bootstrap interval, n people, tolerance, verdict);
-    ``per_person`` the images the comparison page shows. Only a promotion writes to it again, once."""
+    ``per_person`` the images the comparison page shows. People may judge instead of a reward model
+    (``judge_campaign``, ``monitoring.human_pairs``). Only a promotion writes to it again, once."""
 
     candidate = models.ForeignKey("generation.GeneratorVersion", on_delete=models.PROTECT,
                                   related_name="promotion_decisions")
@@ -79,6 +84,9 @@ class PromotionDecision(models.Model):
                                  help_text="The version active when the candidate was evaluated.")
     judge = models.ForeignKey("reward.RewardModelVersion", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+")
+    judge_campaign = models.ForeignKey(
+        "review.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="People judged: the version comparison campaign whose answers were the judge.")
     judge_name = models.CharField(max_length=64)
     judge_dataset = models.CharField(max_length=64, blank=True)
     judge_fingerprint = models.CharField(max_length=64, blank=True)
@@ -113,3 +121,8 @@ class PromotionDecision(models.Model):
         if self.pk is not None and (update_fields is None or not set(update_fields) <= PROMOTION_FIELDS):
             raise ValueError("Promotion decisions are append-only: only a promotion writes to one again.")
         super().save(*args, **kwargs)
+
+    @property
+    def judged_by_people(self) -> bool:
+        """People's answers judged (the campaign may have been deleted since; its name stays)."""
+        return self.judge_id is None and self.judge_name.startswith(PEOPLE_JUDGE)

@@ -15,3 +15,8 @@ GATE_TOLERANCES: dict[str, float] = {
     "identity_verification_rate": 0.05,  # verification rates may drop by at most 5 points
     "fairness_ratio": 0.05,  # each worst/best skin-tone group ratio may drop by at most this much
 }
+#: Answers a version comparison campaign needs before people may judge the gate instead of a reward
+#: model (on at least ``monitoring.evaluation.MIN_HELDOUT_PEOPLE`` people); Django's
+#: ``PROMOTION_GATE_MIN_HUMAN_ANSWERS`` setting overrides it.
+GATE_MIN_HUMAN_ANSWERS = 30
+DEFAULT_COMPARISON_PEOPLE = 12  # held-out people in a version comparison campaign

@@ -12,7 +12,10 @@ both versions' images along). Then ``promotion_decide`` says whether the candida
 * **judge**: the mean score per person of a judge reward model rises: the lower bound of the 95%
   interval of the paired difference is above 0. The judge is never the reward model the candidate
   was trained against (it would reward its own exploits); one trained on the same preference dataset
-  is allowed with the note "judge not independent";
+  is allowed with the note "judge not independent". Or people judge: the answers of a version
+  comparison campaign of the same two versions on held-out people (``monitoring.human_pairs``), once
+  there are enough; per person the share preferring the candidate less the share preferring the
+  active version, with the same paired bootstrap over the people asked;
 * **guards**, each with a tolerance (``monitoring.options.GATE_TOLERANCES``, Django's
   ``PROMOTION_GATE_TOLERANCES`` overrides): KID (a set-level figure decided on point values, the
   candidate at most 10% worse, relative; its interval resamples the same people), LPIPS likeness to
@@ -64,9 +67,11 @@ from monitoring.evaluation import (
     evaluation_reward_scores,
     heldout_evaluation,
 )
+from monitoring.human_pairs import HumanPairs, human_judge_check, human_pairs
 from monitoring.ml.fairness import MIN_GROUP_N
-from monitoring.models import GateOutcome, PromotionDecision
+from monitoring.models import PEOPLE_JUDGE, GateOutcome, PromotionDecision
 from monitoring.options import DEFAULT_GATE_CANDIDATES, GATE_BOOTSTRAP, GATE_TOLERANCES
+from review.models import Campaign
 from reward.models import RewardModelVersion
 
 GATE_KIND = "promotion_gate"
@@ -152,7 +157,7 @@ def gate_people(*, candidate: GeneratorVersion, baseline: GeneratorVersion,
     return [p.subject_id for p in photos]
 
 
-def _candidate_checked(candidate: GeneratorVersion) -> GeneratorVersion:
+def active_baseline(candidate: GeneratorVersion) -> GeneratorVersion:
     """The active version the candidate is compared with; a 409 when there is nothing to promote."""
     if candidate.status == GeneratorStatus.ACTIVE:
         raise Conflict(f"{candidate.name} is already the active generator.", code="already_active")
@@ -173,9 +178,9 @@ def judge_notes(*, candidate: GeneratorVersion, judge: RewardModelVersion | None
 
     if judge is None:
         raise ApplicationError(
-            "Name a judge: a trained reward model the candidate was not fine-tuned against "
-            "(judging by held-out human pairs is not available yet).", code="judge_required",
-            extra={"fields": {"judge": ["Name a reward model to judge by."]}})
+            "Name a judge: a trained reward model the candidate was not fine-tuned against, or a version "
+            "comparison campaign whose answers judge (judge_campaign).", code="judge_required",
+            extra={"fields": {"judge": ["Name a reward model to judge by, or a judge_campaign."]}})
     if judge.status not in SCORING_STATUSES:
         raise Conflict(f"Reward model {judge.name} is {judge.status}: only a trained model can judge.",
                        code="reward_model_not_trained")
@@ -201,24 +206,44 @@ def judge_notes(*, candidate: GeneratorVersion, judge: RewardModelVersion | None
 # --- Start ----------------------------------------------------------------------------------------
 
 
+def shared_heldout(candidate: GeneratorVersion, baseline: GeneratorVersion) -> set[int]:
+    """The people neither version was trained on."""
+    return set(inherited_heldout(candidate)) & set(inherited_heldout(baseline))
+
+
 @transaction.atomic
 def promotion_gate_start(*, candidate: GeneratorVersion, judge: RewardModelVersion | None, started_by: Any,
                          people: int | None = None, candidates: int = DEFAULT_GATE_CANDIDATES, seed: int = 0,
                          steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
-                         tolerances: dict[str, float] | None = None, enqueue: bool = True) -> Job:
-    """Check the request and queue the gate's job (it stores a ``PromotionDecision``)."""
-    baseline = _candidate_checked(candidate)
-    notes = judge_notes(candidate=candidate, judge=judge)
+                         tolerances: dict[str, float] | None = None, enqueue: bool = True,
+                         judge_campaign: Campaign | None = None) -> Job:
+    """Check the request and queue the gate's job (it stores a ``PromotionDecision``). The judge is a
+    reward model (``judge``) or people: the answers of a version comparison campaign of the candidate
+    against the active version (``judge_campaign``, ``monitoring.human_pairs``), never both."""
+    baseline = active_baseline(candidate)
+    if judge is not None and judge_campaign is not None:
+        raise ApplicationError("Name one judge: a reward model or a version comparison campaign, not both.",
+                               code="two_judges",
+                               extra={"fields": {"judge_campaign": ["Or a judge, not both."]}})
+    if judge_campaign is not None:
+        pairs = human_judge_check(campaign=judge_campaign, candidate=candidate, baseline=baseline,
+                                  heldout=shared_heldout(candidate, baseline))
+        notes: list[str] = []
+        judged_by = f"people (campaign #{judge_campaign.pk}, {pairs.answers} answers so far)"
+    else:
+        notes = judge_notes(candidate=candidate, judge=judge)
+        judged_by = judge.name
     check_evaluation(candidates=candidates, steps=steps, guidance=guidance)
     if people is not None and people < MIN_HELDOUT_PEOPLE:
         raise ApplicationError(f"people must be at least {MIN_HELDOUT_PEOPLE}.", code="invalid_people")
     subjects = gate_people(candidate=candidate, baseline=baseline, people=people)
-    params = {"candidate": candidate.pk, "baseline": baseline.pk, "judge": judge.pk, "subjects": subjects,
+    params = {"candidate": candidate.pk, "baseline": baseline.pk, "judge": judge.pk if judge else None,
+              "judge_campaign": judge_campaign.pk if judge_campaign else None, "subjects": subjects,
               "candidates": candidates, "seed": seed, "steps": steps, "guidance": guidance,
               "tolerances": gate_tolerances(tolerances), "notes": notes,
               "training_reward_model": training_reward_model_name(candidate)}
     return job_create(kind=GATE_KIND, started_by=started_by, enqueue=enqueue, params=params,
-                      title=f"Promotion gate: {candidate.name} vs {baseline.name}, judged by {judge.name}")
+                      title=f"Promotion gate: {candidate.name} vs {baseline.name}, judged by {judged_by}")
 
 
 # --- Figures --------------------------------------------------------------------------------------
@@ -376,17 +401,26 @@ def kid_figure(baseline: Evaluation, candidate: Evaluation, counts: np.ndarray,
     return figure
 
 
+def human_judge_figure(pairs: HumanPairs, *, seed: int) -> dict[str, Any]:
+    """The judge by people: per person, the share of answers preferring each version; the difference
+    (candidate − active) with its paired-bootstrap interval over the people who were asked."""
+    figure = paired_figure(JUDGE, pairs.label, "judge", True, pairs.baseline_share, pairs.candidate_share,
+                           resample_counts(len(pairs.subjects), seed=seed))
+    return {**figure, "note": pairs.note}
+
+
 def gate_figures(*, baseline: Evaluation, candidate: Evaluation, judge_name: str,
                  tolerances: dict[str, float], training: tuple[str, list[float], list[float]] | None = None,
-                 seed: int = 0) -> dict[str, dict[str, Any]]:
-    """Every figure of the gate from the two evaluations (same people, same seeds), before verdicts."""
+                 seed: int = 0, judge_figure: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Every figure of the gate from the two evaluations (same people, same seeds), before verdicts.
+    ``judge_figure`` (people's answers, ``human_judge_figure``) replaces the judge reward model's."""
     people = [p.subject_id for p in baseline.photos]
     if people != [p.subject_id for p in candidate.photos]:
         raise ApplicationError("The two evaluations are not of the same people.", code="gate_people_differ")
     counts = resample_counts(len(people), seed=seed)
     figures: dict[str, dict[str, Any]] = {}
     judged = [_column(e, "reward_score") for e in (baseline, candidate)]
-    figures[JUDGE] = paired_figure(
+    figures[JUDGE] = judge_figure or paired_figure(
         JUDGE, f"Judge reward ({judge_name})", "judge", True,
         *(_per_person(e, c) if c is not None else None for e, c in zip((baseline, candidate), judged,
                                                                         strict=True)), counts)
@@ -559,7 +593,16 @@ def promotion_gate_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     p = job.params
     candidate = GeneratorVersion.objects.get(pk=p["candidate"])
     baseline = GeneratorVersion.objects.get(pk=p["baseline"])
-    judge = RewardModelVersion.objects.select_related("dataset").get(pk=p["judge"])
+    judge = (RewardModelVersion.objects.select_related("dataset").get(pk=p["judge"]) if p.get("judge")
+             else None)
+    campaign, pairs = None, None
+    if p.get("judge_campaign"):
+        campaign = Campaign.objects.filter(pk=p["judge_campaign"]).first()
+        if campaign is None:
+            raise ApplicationError(f"The judging campaign {p['judge_campaign']} was deleted.",
+                                   code="judge_campaign_gone")
+        pairs = human_pairs(campaign=campaign, candidate=candidate, baseline=baseline)  # the answers by now
+    judge_name = judge.name if judge else f"{PEOPLE_JUDGE}campaign #{campaign.pk}"
     training_name = p.get("training_reward_model") or ""
     training_model = RewardModelVersion.objects.filter(name=training_name).first() if training_name else None
     notes = list(p.get("notes") or [])
@@ -581,20 +624,24 @@ def promotion_gate_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
         training = (training_name, evaluation_reward_scores(evaluations["baseline"], training_model),
                     evaluation_reward_scores(evaluations["candidate"], training_model))
     figures = gate_figures(baseline=evaluations["baseline"], candidate=evaluations["candidate"],
-                           judge_name=judge.name, tolerances=p["tolerances"], training=training,
-                           seed=p["seed"])
+                           judge_name=judge_name, tolerances=p["tolerances"], training=training,
+                           seed=p["seed"],
+                           judge_figure=human_judge_figure(pairs, seed=p["seed"]) if pairs else None)
     decision = promotion_decide(figures, p["tolerances"])
     progress.update(95, "storing both versions' images")
     per_person = _store_images(job, evaluations)
-    judged = {side: _scores_by_person(e, "reward_score") for side, e in evaluations.items()}
+    judged = ({side: _scores_by_person(e, "reward_score") for side, e in evaluations.items()} if pairs is None
+              else {side: dict(zip(pairs.subjects, map(float, shares), strict=True)) for side, shares in
+                    (("baseline", pairs.baseline_share), ("candidate", pairs.candidate_share))})
     for row in per_person:
         row["judge"] = {side: judged[side].get(row["subject"]) for side in judged}
     notes += [note for note in evaluations["candidate"].notes if note not in notes]
     notes.append(f"Intervals: 95% paired bootstrap over the {len(per_person)} people ({GATE_BOOTSTRAP} "
                  f"resamples, seed {p['seed']}), the same resamples for every figure.")
     row = PromotionDecision.objects.create(
-        candidate=candidate, baseline=baseline, judge=judge, judge_name=judge.name,
-        judge_dataset=judge.dataset.name, judge_fingerprint=judge.dataset_fingerprint,
+        candidate=candidate, baseline=baseline, judge=judge, judge_name=judge_name, judge_campaign=campaign,
+        judge_dataset=judge.dataset.name if judge else "",
+        judge_fingerprint=judge.dataset_fingerprint if judge else "",
         training_reward_model=training_name, figures=decision.figures, per_person=per_person,
         outcome=decision.outcome, reasons=decision.reasons, notes=notes, evaluated_by=job.started_by, job=job,
         gate_settings={"people": len(per_person), "subjects": p["subjects"], "candidates": p["candidates"],
@@ -627,7 +674,7 @@ def generator_version_promote(*, candidate: GeneratorVersion, by: Any,
         raise ApplicationError("Only an admin may override the promotion gate.", code="override_admin_only",
                                status_code=403)
     candidate = GeneratorVersion.objects.select_for_update().get(pk=candidate.pk)
-    baseline = _candidate_checked(candidate)
+    baseline = active_baseline(candidate)
     decision = latest_decision(candidate=candidate, baseline=baseline)
     if decision is None:
         raise Conflict(f"{candidate.name} was never evaluated against the active version {baseline.name}: "

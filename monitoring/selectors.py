@@ -49,6 +49,15 @@ def reward_model_by_name(name: str | None) -> Any:
     return reward_model_get(name=name)
 
 
+def judge_campaign_by_id(campaign_id: int | None) -> Any:
+    """The version comparison campaign named to judge a gate (404 when there is none), None when none
+    is named."""
+    from review.models import Campaign
+    from review.selectors import row_lookup
+
+    return row_lookup(model=Campaign, value=campaign_id, label="judge campaign")
+
+
 def metric_figure(snapshot: MetricSnapshot, where: str, key: str) -> dict[str, Any] | None:
     """A snapshot's figure ``key`` from its ``where`` field (``METRICS``), None when it has none."""
     return (getattr(snapshot, where) or {}).get(key)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("report/", views.report_page, name="report"),
     path("lineage/<slug:name>/", views.lineage_page, name="lineage"),
     path("promotions/<int:decision_id>/", views.promotion_detail_page, name="promotion"),
+    path("versions/<slug:name>/comparison-campaign/", views.version_comparison_page,
+         name="version-comparison"),
     path("promotions/<int:decision_id>/people/<int:person>/<slug:image>.png", views.promotion_image_file,
          name="promotion-image"),
 ]

@@ -23,10 +23,11 @@ from generation.models import GeneratorVersion
 from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_required
 from hfplatform.audit.services import audit_record
 from hfplatform.charts import Axis, Bar, interval_chart, nice_axis
+from hfplatform.errors import ApplicationError
 from hfplatform.views import form_submit, found_or_404
 from monitoring.exports import LIMITS, snapshot_csv, snapshot_json, snapshot_method
 from monitoring.models import MetricSnapshot, SnapshotStatus
-from monitoring.options import DEFAULT_SNAPSHOT_CANDIDATES
+from monitoring.options import DEFAULT_COMPARISON_PEOPLE, DEFAULT_SNAPSHOT_CANDIDATES
 from monitoring.promotion import figures_in_order
 from monitoring.selectors import (
     METRICS,
@@ -44,6 +45,7 @@ from monitoring.selectors import (
     version_lineage,
 )
 from monitoring.services import metric_snapshot_start
+from monitoring.version_comparison import version_comparison_start
 
 # What each chart's axis measures, by metric (snapshot figures, human results and fairness reports):
 # its unit and range. "share": 0 to 1; "rating": the 1-5 review scale; "zero": from 0 to a round
@@ -320,6 +322,26 @@ def promotion_detail_page(request: HttpRequest, decision_id: int) -> HttpRespons
               for index, row in enumerate(decision.per_person or [])]
     return render(request, "monitoring/promotion_detail.html", {
         "decision": decision, "people": people, "figures": figures_in_order(decision.figures)})
+
+
+@require_POST
+@role_required(*ENGINEERS)
+def version_comparison_page(request: HttpRequest, name: str) -> HttpResponse:
+    """The "ask people: this version or the active one?" button of the generator versions page: start
+    the job that makes the campaign, follow it."""
+    try:
+        people = int(request.POST.get("people") or DEFAULT_COMPARISON_PEOPLE)
+        version = generator_version_get(name=name)
+        job = version_comparison_start(started_by=request.user, candidate=version, people=people)
+    except ValueError:
+        messages.error(request, "people: give a whole number.")
+    except ApplicationError as exc:  # NotFound included
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Generating {version.name}'s and the active version's headshots of the "
+                                  "same people; the campaign opens when the job is done.")
+        return redirect("jobs:detail", job.pk)
+    return redirect("generation:versions")
 
 
 @role_required(*READERS)

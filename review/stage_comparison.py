@@ -62,15 +62,28 @@ def stage_comparison_start(*, started_by: Any, version: GeneratorVersion, stage:
                               "candidates": candidates, "seed": seed, "done": []})
 
 
-def _generate(job: Job, photo: Any, version: GeneratorVersion, stages: list[str], candidates: int,
-              seed: int) -> GenerationJob:
-    request = generation_job_create(subject=photo.subject, version=version, created_by=job.started_by,
+def generate_now(job: Job, subject: Any, version: GeneratorVersion, stages: list[str] | None,
+                 candidates: int, seed: int) -> GenerationJob:
+    """Generate ``candidates`` headshots of ``subject`` with ``version`` inside ``job`` (its own
+    generation job, run here and started by the same person); ``stages`` None: the default set."""
+    request = generation_job_create(subject=subject, version=version, created_by=job.started_by,
                                     seed=seed, candidates=candidates, stages=stages, enqueue=False)
     done = job_run(job_id=request.job_id)
     if done is None or done.status != JobStatus.SUCCEEDED:
-        raise ApplicationError(f"Generating for subject {photo.subject_id} failed: "
+        raise ApplicationError(f"Generating for subject {subject.pk} failed: "
                                f"{getattr(done, 'error', '') or 'not run'}", code="generation_failed")
     return request
+
+
+def same_seed_pairs(jobs: list[list[int]]) -> list[list[int]]:
+    """For each [generation job a, generation job b] (same person, same seed): [a's headshot, b's
+    headshot] for every candidate index, so each pair shows one candidate made two ways."""
+    pairs = []
+    for a_id, b_id in jobs:
+        by_index = {h.candidate_index: h.pk for h in GenerationJob.objects.get(pk=b_id).headshots.all()}
+        pairs += [[h.pk, by_index[h.candidate_index]]
+                  for h in GenerationJob.objects.get(pk=a_id).headshots.all()]
+    return pairs
 
 
 def _comparison_links(result: dict[str, Any]) -> list[tuple[str, str]]:
@@ -87,17 +100,13 @@ def stage_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     done: list[list[int]] = list(p.get("done", []))
     for i, photo in enumerate(photos[len(done):], start=len(done)):
         seed = p["seed"] + photo.subject_id * 1000
-        a = _generate(job, photo, version, with_stage, p["candidates"], seed)
-        b = _generate(job, photo, version, without, p["candidates"], seed)
+        a = generate_now(job, photo.subject, version, with_stage, p["candidates"], seed)
+        b = generate_now(job, photo.subject, version, without, p["candidates"], seed)
         done.append([a.pk, b.pk])
         Job.objects.filter(pk=job.pk).update(params={**p, "done": done})
         progress.step(i + 1, len(photos) + 1, f"generated with and without {p['stage']} for {i + 1} of "
                                               f"{len(photos)} people")
-    pairs = []
-    for with_id, without_id in done:
-        by_index = {h.candidate_index: h.pk for h in GenerationJob.objects.get(pk=without_id).headshots.all()}
-        pairs += [[h.pk, by_index[h.candidate_index]]
-                  for h in GenerationJob.objects.get(pk=with_id).headshots.all()]
+    pairs = same_seed_pairs(done)
     with transaction.atomic():
         campaign = campaign_create(
             created_by=job.started_by, name=f"{version.name}: with vs without {p['stage']}",

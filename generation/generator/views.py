@@ -73,6 +73,7 @@ def generator_versions_page(request: HttpRequest, training_form: GeneratorTraini
 
     return render(request, "generation/generator_versions.html", {
         "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS),
+        "active_version": generator_active(),
         "training_form": training_form or GeneratorTrainingForm(), "stage_names": STAGE_ORDER})
 
 

@@ -20,6 +20,8 @@ MONITORING_PAGES = [
     ("post", "/monitoring/snapshots/", {E, ADM}, 200, 403, 302),  # the dashboard with the form's errors
     ("get", "/monitoring/compare/", {E, A, ADM}, 200, 403, 302),
     ("get", "/monitoring/report/", {E, A, ADM}, 200, 403, 302),
+    # no such version: back to the versions page saying so
+    ("post", "/monitoring/versions/no-such-version/comparison-campaign/", {E, ADM}, 302, 403, 302),
 ]
 MONITORING_API = [
     ("get", "/api/monitoring/snapshots/", {E, A, ADM}, 200, 403, 401),
@@ -28,6 +30,7 @@ MONITORING_API = [
     ("post", "/api/generator/versions/no-such-version/evaluations/", {E, ADM}, 404, 403, 401),
     ("get", "/api/generator/versions/no-such-version/decisions/", {E, A, ADM}, 404, 403, 401),
     ("post", "/api/generator/versions/no-such-version/promote/", {E, ADM}, 404, 403, 401),
+    ("post", "/api/generator/versions/no-such-version/comparison-campaigns/", {E, ADM}, 404, 403, 401),
 ]
 # Every page and every endpoint (tests/hfplatform/test_access.py runs them all).
 PAGES = [

@@ -45,6 +45,9 @@ COVERED_ELSEWHERE = {
     "monitoring/promotions/<int:decision_id>/people/<int:person>/<slug:image>.png",
     "api/generator/versions/<slug:name>/evaluations/", "api/generator/versions/<slug:name>/decisions/",
     "api/generator/versions/<slug:name>/promote/",
+    # the matrix's rows with no such version, and tests/monitoring/test_human_judge.py with a real one
+    "monitoring/versions/<slug:name>/comparison-campaign/",
+    "api/generator/versions/<slug:name>/comparison-campaigns/",
     # tests/monitoring/test_lineage.py: every role against a real fine-tuned version
     "monitoring/lineage/<slug:name>/", "api/generator/versions/<slug:name>/lineage/",
 }

@@ -1,4 +1,5 @@
-"""``manage.py promote_generator CANDIDATE --judge NAME``: the promotion gate, then the promotion."""
+"""``manage.py promote_generator CANDIDATE --judge NAME | --judge-campaign ID``: the promotion gate,
+then the promotion."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from monitoring.gate_report import decision_lines
 from monitoring.models import GateOutcome, PromotionDecision
 from monitoring.options import DEFAULT_GATE_CANDIDATES
 from monitoring.promotion import generator_version_promote, promotion_gate_start
-from monitoring.selectors import reward_model_by_name
+from monitoring.selectors import judge_campaign_by_id, reward_model_by_name
 
 
 class Command(BaseCommand):
@@ -24,8 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("candidate", help="Generator version name.")
-        parser.add_argument("--judge", required=True, help="Reward model that judges (not the one the "
-                                                           "candidate was trained against).")
+        judges = parser.add_mutually_exclusive_group(required=True)
+        judges.add_argument("--judge", help="Reward model that judges (not the one the candidate was trained "
+                                            "against).")
+        judges.add_argument("--judge-campaign", type=int, help="People judge: the id of a version comparison "
+                                                               "campaign of CANDIDATE against the active "
+                                                               "version, with enough answers.")
         parser.add_argument("--people", type=int, default=None, help="Use at most N shared held-out people.")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--candidates", type=int, default=DEFAULT_GATE_CANDIDATES)
@@ -35,11 +40,13 @@ class Command(BaseCommand):
                             help="Promote even when the gate refuses, recording this reason (admins).")
         parser.add_argument("--evaluate-only", action="store_true", help="Decide, but do not promote.")
 
-    def handle(self, *args, candidate: str, judge: str, people: int | None, seed: int, candidates: int,
-               steps: int, guidance: float, override_reason: str, evaluate_only: bool, **options) -> None:
+    def handle(self, *args, candidate: str, judge: str | None, judge_campaign: int | None,
+               people: int | None, seed: int, candidates: int, steps: int, guidance: float,
+               override_reason: str, evaluate_only: bool, **options) -> None:
         try:
             version = generator_version_get(name=candidate)
             job = promotion_gate_start(candidate=version, judge=reward_model_by_name(judge), started_by=None,
+                                       judge_campaign=judge_campaign_by_id(judge_campaign),
                                        people=people, candidates=candidates, seed=seed, steps=steps,
                                        guidance=guidance, enqueue=False)
         except ApplicationError as exc:
