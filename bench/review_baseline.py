@@ -3,7 +3,7 @@ create endpoint for :class:`review.models.Rating` at ``/bench/ratings/``.
 
 The baseline is what DRF gives with no service layer: a ``generics.CreateAPIView`` with a
 ``ModelSerializer`` (one lookup per foreign key, the unique check on ``assignment``, one INSERT),
-token authentication and ``IsAuthenticated`` as the project's defaults. It checks no lease, no
+DRF's own token authentication and ``IsAuthenticated``. It checks no lease, no
 ownership, no overlap; the bench posts ratings for assignment rows it made up front. Only
 bench/review_bench_settings.py points ROOT_URLCONF here.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 from rest_framework import generics, serializers
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 
 from hfplatform.urls import handler400, handler403, handler404, handler500
@@ -28,6 +29,7 @@ class RatingBaselineSerializer(serializers.ModelSerializer):
 class RatingBaselineCreateApi(generics.CreateAPIView):
     queryset = Rating.objects.all()
     serializer_class = RatingBaselineSerializer
+    authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     def perform_create(self, serializer: RatingBaselineSerializer) -> None:

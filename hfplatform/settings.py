@@ -147,6 +147,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Server-side parameters and prepared statements: a statement run DB_PREPARE_THRESHOLD times on
+    # a connection is planned once (the reviewer loop runs the same few on every item). Turn them off
+    # behind a connection pooler in transaction mode (DB_PREPARED_STATEMENTS=false).
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": env.int("DB_PREPARE_THRESHOLD", default=5)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Task queue (huey) ---------------------------------------------------------------------------
@@ -254,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["hfplatform.throttles.WriteRateThrottle"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous request gets 401 with "WWW-Authenticate: Token".
-        "rest_framework.authentication.TokenAuthentication",
+        "hfplatform.accounts.roles.RoleTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

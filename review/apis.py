@@ -53,14 +53,13 @@ from review.selectors import (
     campaign_get,
     campaign_list,
     campaign_progress,
-    reviewer_progress,
     reviewer_standing,
     row_lookup,
     task_vocabulary,
 )
 from review.services import (
     answer_undo,
-    assignment_next,
+    assignment_next_with_progress,
     assignment_skip,
     blind_submit,
     campaign_create,
@@ -291,8 +290,7 @@ class NextItemApi(APIView):
 
 def next_item_body(*, campaign: Campaign, user: Any) -> dict[str, Any]:
     """The reviewer's next item in ``campaign`` with their progress (``NextItemSerializer``)."""
-    assignment = assignment_next(campaign=campaign, reviewer=user)
-    progress = reviewer_progress(campaign=campaign, reviewer=user)
+    assignment, progress = assignment_next_with_progress(campaign=campaign, reviewer=user)
     body = {"assignment": assignment_view(assignment, user) if assignment else None,
             "done": progress["done"], "progress": progress, "vocabulary": task_vocabulary()}
     if assignment is None:

@@ -19,7 +19,7 @@ from hfplatform.accounts.roles import READERS, Role, has_role, user_roles
 from hfplatform.errors import NotFound
 from hfplatform.imaging import encode_image, stored_rgb
 from hfplatform.queries import text_search
-from review.loop_sql import PROGRESS_SQL, RECENT_SPANS_SQL
+from review.loop_sql import LoopState, loop_state
 from review.models import (
     FLAG_KEYS,
     RATING_DIMENSIONS,
@@ -72,7 +72,6 @@ def campaign_list(*, user: Any, search: str | None = None, status: str | None = 
 
 
 def _json_contains() -> bool:
-    from django.db import connection
 
     return connection.features.supports_json_field_contains
 
@@ -133,24 +132,26 @@ def reviewer_done_count(*, campaign: Campaign, reviewer: Any) -> int:
 FIRST_ITEM_SECONDS = 10.0
 
 
+def progress_figures(state: LoopState, *, held: int | None = None, available: int | None = None
+                     ) -> dict[str, Any]:
+    """``reviewer_progress``'s figures from a ``LoopState`` read with progress; ``held`` and
+    ``available`` replace the state's (the state after a claim, ``assignment_next_with_progress``)."""
+    held = state.held if held is None else held
+    available = max(0, state.available if available is None else available)
+    per_item = median(state.spans) if state.spans else FIRST_ITEM_SECONDS
+    remaining = held + available
+    return {"done": state.done, "remaining": remaining, "total": state.done + remaining,
+            "skipped": state.skipped, "minutes_left": round(remaining * per_item / 60, 1)}
+
+
 def reviewer_progress(*, campaign: Campaign, reviewer: Any) -> dict[str, Any]:
     """Where a reviewer stands in a campaign, cheaply enough for every item: ``done`` (answered),
     ``remaining`` (held by them now plus the regular items still short of answers that they have not
     had or skipped; items about their own subject are not told apart, an item whose slots are all
     leased counts, and gold items come on top: an estimate), ``total`` = done + remaining,
     ``skipped`` and ``minutes_left`` (remaining × their median time per item over their last 20,
-    lease to answer; 10 s before the first). Two statements written as SQL (``review.loop_sql``):
-    this runs with every item handed out."""
-    params = {"campaign": campaign.pk, "reviewer": reviewer.pk}
-    with connection.cursor() as cursor:
-        cursor.execute(PROGRESS_SQL, params)
-        done, held, available, skipped = cursor.fetchone()
-    recent = Assignment.objects.raw(RECENT_SPANS_SQL, params) if done else []
-    spans = [(row.submitted_at - row.leased_at).total_seconds() for row in recent]
-    per_item = median(spans) if spans else FIRST_ITEM_SECONDS
-    remaining = held + available
-    return {"done": done, "remaining": remaining, "total": done + remaining,
-            "skipped": skipped, "minutes_left": round(remaining * per_item / 60, 1)}
+    lease to answer; 10 s before the first). One statement written as SQL (``review.loop_sql``)."""
+    return progress_figures(loop_state(campaign_id=campaign.pk, reviewer_id=reviewer.pk, progress=True))
 
 
 #: "How you compare" shows the other reviewers' figures only as a median over at least this many.
@@ -210,7 +211,7 @@ def task_vocabulary() -> dict[str, Any]:
 
 def assignment_view(assignment: Assignment, user: Any) -> dict[str, Any]:
     """What the reviewer sees for one assignment: nothing that reveals version, score or gold."""
-    item = assignment.item
+    kind = getattr(assignment, "item_kind", None) or assignment.item.kind  # a claim returns the kind
 
     def image(side: str) -> str:
         return reverse("review:assignment-image", args=[assignment.pk, side])
@@ -218,13 +219,13 @@ def assignment_view(assignment: Assignment, user: Any) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": assignment.pk,
         "campaign": assignment.campaign_id,
-        "kind": item.kind,
+        "kind": kind,
         "lease_expires_at": assignment.lease_expires_at.isoformat() if assignment.lease_expires_at else None,
         "expert_notes": Role.PHOTOGRAPHER in user_roles(user),
     }
-    if item.kind == TaskKind.RATING:
+    if kind == TaskKind.RATING:
         view["images"] = {"headshot": image("headshot"), "reference": image("reference")}
-    elif item.kind == TaskKind.PAIRWISE:
+    elif kind == TaskKind.PAIRWISE:
         view["images"] = {"left": image("left"), "right": image("right"), "reference": image("reference")}
     else:
         view["images"] = {"image": image("image")}

@@ -37,7 +37,7 @@ from hfplatform.accounts.roles import GROUP_ROLES, Role, has_role, user_roles
 from hfplatform.audit.services import audit_record
 from hfplatform.errors import ApplicationError, Conflict, NotFound
 from hfplatform.imaging import encode_image, stored_rgb
-from review.loop_sql import OWN_COUNTS_SQL, claim_sql
+from review.loop_sql import ANSWERED_SQL, claim_sql, loop_state
 from review.models import (
     RATING_DIMENSIONS,
     ArtefactFlag,
@@ -70,6 +70,7 @@ from review.options import (
     SCORES,
     SKIP_REASON_MAX_LENGTH,
 )
+from review.selectors import progress_figures
 
 MAX_CLAIM_TRIES = 8
 NO_PAIRS = {
@@ -474,16 +475,9 @@ def _lease(campaign: Campaign, now: datetime) -> dict[str, Any]:
     return {"leased_at": now, "lease_expires_at": now + timedelta(seconds=campaign.lease_seconds)}
 
 
-def _own_counts(campaign: Campaign, reviewer: Any) -> dict[tuple[str, bool, bool], int]:
-    """The reviewer's assignments in ``campaign`` counted by (task kind, gold, still open): one
-    statement that tells whether they hold an item and which gold they are due."""
-    with connection.cursor() as cursor:
-        cursor.execute(OWN_COUNTS_SQL, {"campaign": campaign.pk, "reviewer": reviewer.pk})
-        return {(kind, bool(gold), bool(still_open)): n for kind, gold, still_open, n in cursor.fetchall()}
-
-
 def _gold_due(campaign: Campaign, counts: dict[tuple[str, bool, bool], int]) -> list[str]:
-    """The task kinds whose gold the reviewer is due, most behind first, from their ``_own_counts``:
+    """The task kinds whose gold the reviewer is due, most behind first, from their own counts
+    (``review.loop_sql.loop_state``):
     a kind is due when the reviewer's gold share *of that kind* is below the campaign's rate after
     one more item (``gold_k + 1 <= rate · (items_k + 1)``, items_k counting every item of kind k they
     were handed, gold included). Kinds they have not worked on are never due (items_k = 0: 1 > rate)."""
@@ -547,23 +541,49 @@ def assignment_next(*, campaign: Campaign, reviewer: Any, now: datetime | None =
     item they have not had, that still needs answers and is not about their own subject."""
     now = now or timezone.now()
     _check_can_take(reviewer, campaign)
-    counts = _own_counts(campaign, reviewer)
+    state = loop_state(campaign_id=campaign.pk, reviewer_id=reviewer.pk, progress=False)
+    return _next_for(campaign, reviewer, now, state.counts)[0]
+
+
+def assignment_next_with_progress(*, campaign: Campaign, reviewer: Any, now: datetime | None = None
+                                  ) -> tuple[Assignment | None, dict[str, Any]]:
+    """``assignment_next`` and the reviewer's progress after it (``reviewer_progress``'s figures),
+    both from one statement read before the claim: a newly claimed regular item moves from the items
+    still available to them to the ones they hold, a gold item adds one held, and a lease they
+    already held changes nothing."""
+    now = now or timezone.now()
+    _check_can_take(reviewer, campaign)
+    state = loop_state(campaign_id=campaign.pk, reviewer_id=reviewer.pk, progress=True)
+    assignment, how = _next_for(campaign, reviewer, now, state.counts)
+    held, available = state.held, state.available
+    if how == "claimed":
+        held, available = held + 1, available - 1
+    elif how == "gold":
+        held += 1
+    return assignment, progress_figures(state, held=held, available=available)
+
+
+def _next_for(campaign: Campaign, reviewer: Any, now: datetime, counts: dict[tuple[str, bool, bool], int]
+              ) -> tuple[Assignment | None, str]:
+    """``assignment_next`` from the reviewer's own counts; the assignment and how it came: "held"
+    (their lease), "gold", "claimed" (a regular slot) or "" (none)."""
     holds_one = any(still_open for _, _, still_open in counts)
     held = (Assignment.objects.filter(campaign=campaign, reviewer=reviewer, submitted_at__isnull=True)
             .select_related("item").order_by("leased_at") if holds_one else [])
     for mine in held:
         if mine.lease_expires_at and mine.lease_expires_at >= now:
-            return mine
+            return mine, "held"
         renewed = Assignment.objects.filter(pk=mine.pk, reviewer=reviewer, submitted_at__isnull=True).update(
             **_lease(campaign, now))
         if renewed:
             mine.refresh_from_db()
-            return mine
+            return mine, "held"
     for kind in _gold_due(campaign, counts):
         gold = _gold_claim(campaign, reviewer, now, kind)
         if gold is not None:
-            return gold
-    return _regular_claim(campaign, reviewer, now)
+            return gold, "gold"
+    claimed = _regular_claim(campaign, reviewer, now)
+    return claimed, "claimed" if claimed is not None else ""
 
 
 # --- Answers --------------------------------------------------------------------------------------
@@ -617,6 +637,12 @@ def _time_spent(value: int | None) -> int | None:
 
 
 def _answered(assignment: Assignment, now: datetime) -> None:
+    """Mark the slot answered and count the answer on its item (one statement on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(ANSWERED_SQL, {"assignment": assignment.pk,
+                                          "now": connection.ops.adapt_datetimefield_value(now)})
+        return
     Assignment.objects.filter(pk=assignment.pk).update(submitted_at=now)
     ReviewItem.objects.filter(pk=assignment.item_id).update(answers=F("answers") + 1)
 

@@ -71,6 +71,33 @@ def test_bad_token_is_401():
     assert response.json()["detail"] == "Invalid token."
 
 
+def test_a_token_signs_in_with_its_roles_in_one_statement(make_user):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hfplatform.accounts.services import token_for
+
+    user = make_user("auditor")
+    user.groups.add(Group.objects.get(name="ml_engineer"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user=user)}")
+    with CaptureQueriesContext(connection) as queries:
+        me = client.get("/api/me/")
+    assert me.status_code == 200
+    assert sorted(me.json()["roles"]) == ["auditor", "ml_engineer"]
+    roles_apart = [q["sql"] for q in queries.captured_queries
+                   if "auth_group" in q["sql"] and "authtoken" not in q["sql"]]
+    assert not roles_apart
+    # An engineer's endpoint takes the token; a disabled account's token no longer works.
+    assert client.get("/api/jobs/").status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    refused = client.get("/api/me/")
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "User inactive or deleted."
+
+
 def test_unknown_api_route_is_json_404(client):
     response = client.get("/api/no-such-thing/")
     assert response.status_code == 404

@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def _comparison_campaign(candidate, engineer) -> Campaign:
-    job = version_comparison_start(started_by=engineer, candidate=candidate, people=5, candidates=2, stages=[],
-                                   enqueue=False)
+    job = version_comparison_start(started_by=engineer, candidate=candidate, people=5, candidates=2,
+                                   stages=[], enqueue=False)
     done = job_run(job_id=job.pk)
     assert done.status == JobStatus.SUCCEEDED, done.error
     return Campaign.objects.get(pk=done.result["campaign"])
@@ -89,8 +89,8 @@ def test_people_prefer_the_brighter_candidate_and_the_gate_promotes_it(
     assert Job.objects.count() == jobs
     # One judge, not two; a campaign that is not a version comparison cannot judge.
     with pytest.raises(ApplicationError) as both:
-        promotion_gate_start(candidate=candidate, judge=make_reward_model("rm-judge"), judge_campaign=campaign,
-                             started_by=engineer)
+        promotion_gate_start(candidate=candidate, judge=make_reward_model("rm-judge"),
+                             judge_campaign=campaign, started_by=engineer)
     assert both.value.code == "two_judges"
     plain = campaign_create(created_by=engineer, name="plain", task_kinds=["pairwise"],
                             pairs=[[items[0].headshot_id, items[0].headshot_b_id]])
@@ -111,21 +111,24 @@ def test_people_prefer_the_brighter_candidate_and_the_gate_promotes_it(
 
     decision = _gate(candidate, campaign, engineer)
     assert decision.outcome == "passed", decision.reasons
-    assert decision.judge is None and decision.judge_campaign == campaign
+    assert decision.judge is None
+    assert decision.judge_campaign == campaign
     assert decision.judged_by_people
     judge = decision.figures[JUDGE]
     assert "Held-out human pairs" in judge["label"]
     assert judge["n"] == 5  # people asked
     # Every answer preferred the brighter candidate: per person, share 1 against 0.
     assert (judge["baseline"], judge["candidate"], judge["difference"]) == (0.0, 1.0, 1.0)
-    assert judge["interval"][0] > 0 and judge["verdict"] == "pass"
+    assert judge["interval"][0] > 0
+    assert judge["verdict"] == "pass"
     assert f"{stored} answers by 3 reviewer(s) on 5 people" in judge["note"]
     assert all(row["judge"] == {"baseline": 0.0, "candidate": 1.0} for row in decision.per_person)
     # The guards come from the held-out evaluation as with a reward-model judge.
     assert decision.figures["kid"]["verdict"] == "pass"
 
     page = client_for("auditor").get(f"/monitoring/promotions/{decision.pk}/").content.decode()
-    assert f"campaign #{campaign.pk}" in page and "Share of answers preferring" in page
+    assert f"campaign #{campaign.pk}" in page
+    assert "Share of answers preferring" in page
     response = client.get(f"/api/generator/versions/{candidate.name}/decisions/")
     assert response.json()[0]["judge_campaign"] == campaign.pk
     response = client.post(f"/api/generator/versions/{candidate.name}/promote/", {}, format="json")
@@ -143,12 +146,13 @@ def test_people_refuse_a_darker_candidate_that_its_training_reward_liked(
     _answer_brighter(campaign, [make_user("reviewer") for _ in range(3)])
 
     with pytest.raises(CommandError, match="Refused by the promotion gate"):
-        call_command("promote_generator", candidate.name, "--judge-campaign", str(campaign.pk), "--steps", "2",
-                     "--evaluate-only")
+        call_command("promote_generator", candidate.name, "--judge-campaign", str(campaign.pk),
+                     "--steps", "2", "--evaluate-only")
     decision = PromotionDecision.objects.get(candidate=candidate)
     assert decision.outcome == "refused"
     judge = decision.figures[JUDGE]
-    assert judge["difference"] == -1.0 and judge["verdict"] == "fail"
+    assert judge["difference"] == -1.0
+    assert judge["verdict"] == "fail"
     assert any(reason.startswith("The judge does not show an improvement") for reason in decision.reasons)
     assert any(reason.startswith("Possible reward hacking") for reason in decision.reasons), decision.reasons
     candidate.refresh_from_db()
@@ -162,13 +166,16 @@ def test_the_comparison_campaign_checks_its_request(make_candidate, gate_baselin
     jobs = Job.objects.count()
     response = client.post(f"/api/generator/versions/{gate_baseline.name}/comparison-campaigns/", {},
                            format="json")
-    assert response.status_code == 409 and response.json()["code"] == "already_active"
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_active"
     response = client.post(f"/api/generator/versions/{candidate.name}/comparison-campaigns/", {"people": 2},
                            format="json")
-    assert response.status_code == 400 and "people" in response.json()["fields"]
+    assert response.status_code == 400
+    assert "people" in response.json()["fields"]
     response = client.post(f"/api/generator/versions/{candidate.name}/comparison-campaigns/",
                            {"stages": ["no_such_stage"]}, format="json")
-    assert response.status_code == 400 and "stages" in response.json()["fields"]
+    assert response.status_code == 400
+    assert "stages" in response.json()["fields"]
     response = api_client_for("reviewer").post(
         f"/api/generator/versions/{candidate.name}/comparison-campaigns/", {}, format="json")
     assert response.status_code == 403
@@ -179,6 +186,9 @@ def test_the_comparison_campaign_checks_its_request(make_candidate, gate_baselin
     assert f'/monitoring/versions/{candidate.name}/comparison-campaign/' in page
     response = browser.post(f"/monitoring/versions/{candidate.name}/comparison-campaign/", {"people": "5"})
     job = Job.objects.latest("pk")
-    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
-    assert job.kind == "version_comparison" and job.started_by == browser.user
-    assert job.params["subjects"] and job.params["baseline"] == gate_baseline.name
+    assert response.status_code == 302
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.kind == "version_comparison"
+    assert job.started_by == browser.user
+    assert job.params["subjects"]
+    assert job.params["baseline"] == gate_baseline.name

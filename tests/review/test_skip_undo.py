@@ -283,9 +283,10 @@ def test_an_answer_with_the_next_item_costs_a_fixed_number_of_queries(
     held = client.get(f"/api/review/next/?campaign={campaign.pk}").json()["assignment"]
     for _ in range(3):  # the count does not grow with the answers already given
         answer = {"assignment": held["id"], "professionalism": 4, "likeness": 4, "appeal": 4, "next": True}
-        # sign-in, the answer (lock, roles, insert, two updates, savepoint pair), the reviewer's counts,
-        # the claim (savepoint pair), progress (two), the claimed item
-        with django_assert_max_num_queries(15):
+        # sign-in, the answer (lock, roles, insert, the slot and item marked answered in one statement,
+        # a savepoint pair), where the reviewer stands (counts and progress in one statement), the
+        # claim (with its item's kind, between a savepoint pair)
+        with django_assert_max_num_queries(11):
             stored = client.post("/api/review/ratings/", answer, format="json")
         assert stored.status_code == 201
         held = stored.json()["next"]["assignment"]
