@@ -15,11 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.urls import reverse
 
 from generation.generator.studio import stages_request
 from generation.models import GeneratorVersion, Subject
-from hfplatform.errors import ApplicationError
 from hfplatform.jobs.models import Job
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
@@ -28,7 +26,7 @@ from monitoring.human_pairs import SELECTION_KEY
 from monitoring.options import DEFAULT_COMPARISON_PEOPLE
 from monitoring.promotion import active_baseline, gate_people
 from review.services import campaign_create
-from review.stage_comparison import CANDIDATES, generate_now, same_seed_pairs
+from review.stage_comparison import campaign_links, comparison_size_check, generate_now, same_seed_pairs
 
 KIND = "version_comparison"
 PEOPLE = range(4, 101)
@@ -38,14 +36,7 @@ def version_comparison_start(*, started_by: Any, candidate: GeneratorVersion,
                              people: int = DEFAULT_COMPARISON_PEOPLE, candidates: int = 2, seed: int = 0,
                              stages: list[Any] | None = None, enqueue: bool = True) -> Job:
     """Check the request (a 400 or 409 before anything is stored) and queue the job."""
-    errors: dict[str, list[str]] = {}
-    if people not in PEOPLE:
-        errors["people"] = [f"Between {PEOPLE.start} and {PEOPLE.stop - 1} people."]
-    if candidates not in CANDIDATES:
-        errors["candidates"] = [f"Between {CANDIDATES.start} and {CANDIDATES.stop - 1} candidates."]
-    if errors:
-        raise ApplicationError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="invalid",
-                               extra={"fields": errors})
+    comparison_size_check(people=people, candidates=candidates, people_range=PEOPLE)
     baseline = active_baseline(candidate)
     stages = stages_request(stages)
     subjects = gate_people(candidate=candidate, baseline=baseline, people=people)
@@ -55,12 +46,7 @@ def version_comparison_start(*, started_by: Any, candidate: GeneratorVersion,
                               "candidates": candidates, "seed": seed, "stages": stages, "done": []})
 
 
-def _links(result: dict[str, Any]) -> list[tuple[str, str]]:
-    campaign = result.get("campaign")
-    return [(f"Review campaign #{campaign}", reverse("review:campaign", args=[campaign]))] if campaign else []
-
-
-@job_kind(KIND, resumable=True, title="Version comparison campaign", links=_links)
+@job_kind(KIND, resumable=True, title="Version comparison campaign", links=campaign_links)
 def version_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     p = job.params
     candidate = GeneratorVersion.objects.get(name=p["candidate"])

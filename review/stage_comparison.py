@@ -39,19 +39,25 @@ def stage_sets(stage: str) -> tuple[list[str], list[str]]:
     return with_stage, [name for name in with_stage if name != stage]
 
 
-def stage_comparison_start(*, started_by: Any, version: GeneratorVersion, stage: str, people: int = 12,
-                           candidates: int = 2, seed: int = 0, enqueue: bool = True) -> Job:
-    """Check the request and queue the job; a 400 says what is wrong before anything is stored."""
-    errors: dict[str, list[str]] = {}
-    if stage not in STAGE_ORDER:
-        errors["stage"] = [f"Choose one of: {', '.join(STAGE_ORDER)}."]
-    if people not in PEOPLE:
-        errors["people"] = [f"Between {PEOPLE.start} and {PEOPLE.stop - 1} people."]
+def comparison_size_check(*, people: int, candidates: int, people_range: range = PEOPLE,
+                          errors: dict[str, list[str]] | None = None) -> None:
+    """A 400 naming every field out of range: ``people`` in ``people_range``, ``candidates`` per
+    person in ``CANDIDATES``, and any ``errors`` found already."""
+    errors = dict(errors or {})
+    if people not in people_range:
+        errors["people"] = [f"Between {people_range.start} and {people_range.stop - 1} people."]
     if candidates not in CANDIDATES:
         errors["candidates"] = [f"Between {CANDIDATES.start} and {CANDIDATES.stop - 1} candidates."]
     if errors:
         raise ApplicationError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="invalid",
                                extra={"fields": errors})
+
+
+def stage_comparison_start(*, started_by: Any, version: GeneratorVersion, stage: str, people: int = 12,
+                           candidates: int = 2, seed: int = 0, enqueue: bool = True) -> Job:
+    """Check the request and queue the job; a 400 says what is wrong before anything is stored."""
+    errors = {} if stage in STAGE_ORDER else {"stage": [f"Choose one of: {', '.join(STAGE_ORDER)}."]}
+    comparison_size_check(people=people, candidates=candidates, errors=errors)
     available = len(heldout_photos(version=version, limit=people))
     if available < PEOPLE.start:
         raise ApplicationError(f"{version.name} has {available} held-out people with an accepted photo; a "
@@ -86,12 +92,13 @@ def same_seed_pairs(jobs: list[list[int]]) -> list[list[int]]:
     return pairs
 
 
-def _comparison_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+def campaign_links(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The job page's link to the campaign a comparison job opened (its result's ``campaign``)."""
     campaign = result.get("campaign")
     return [(f"Review campaign #{campaign}", reverse("review:campaign", args=[campaign]))] if campaign else []
 
 
-@job_kind(KIND, resumable=True, title="Studio stage comparison campaign", links=_comparison_links)
+@job_kind(KIND, resumable=True, title="Studio stage comparison campaign", links=campaign_links)
 def stage_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     p = job.params
     version = GeneratorVersion.objects.get(name=p["version"])
