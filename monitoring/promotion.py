@@ -136,6 +136,11 @@ def inherited_heldout(version: GeneratorVersion) -> list[int]:
     return []
 
 
+def shared_heldout(candidate: GeneratorVersion, baseline: GeneratorVersion) -> set[int]:
+    """The people neither version was trained on."""
+    return set(inherited_heldout(candidate)) & set(inherited_heldout(baseline))
+
+
 def gate_people(*, candidate: GeneratorVersion, baseline: GeneratorVersion,
                 people: int | None = None) -> list[int]:
     """The people both versions are evaluated on: the candidate's held-out people that the baseline
@@ -145,8 +150,7 @@ def gate_people(*, candidate: GeneratorVersion, baseline: GeneratorVersion,
         raise ApplicationError(f"{candidate.name} makes {candidate.image_size} px images and the active "
                                f"{baseline.name} {baseline.image_size} px: they cannot be compared image "
                                "for image.", code="image_size_mismatch")
-    theirs = set(inherited_heldout(baseline))
-    shared = [s for s in inherited_heldout(candidate) if s in theirs]
+    shared = shared_heldout(candidate, baseline)
     photos = accepted_photos(subjects=Subject.objects.filter(pk__in=shared), size=candidate.image_size,
                              limit=people)
     if len(photos) < MIN_HELDOUT_PEOPLE:
@@ -204,11 +208,6 @@ def judge_notes(*, candidate: GeneratorVersion, judge: RewardModelVersion | None
 
 
 # --- Start ----------------------------------------------------------------------------------------
-
-
-def shared_heldout(candidate: GeneratorVersion, baseline: GeneratorVersion) -> set[int]:
-    """The people neither version was trained on."""
-    return set(inherited_heldout(candidate)) & set(inherited_heldout(baseline))
 
 
 @transaction.atomic
@@ -419,11 +418,13 @@ def gate_figures(*, baseline: Evaluation, candidate: Evaluation, judge_name: str
         raise ApplicationError("The two evaluations are not of the same people.", code="gate_people_differ")
     counts = resample_counts(len(people), seed=seed)
     figures: dict[str, dict[str, Any]] = {}
-    judged = [_column(e, "reward_score") for e in (baseline, candidate)]
-    figures[JUDGE] = judge_figure or paired_figure(
-        JUDGE, f"Judge reward ({judge_name})", "judge", True,
-        *(_per_person(e, c) if c is not None else None for e, c in zip((baseline, candidate), judged,
-                                                                        strict=True)), counts)
+    if judge_figure is None:
+        judged = [_column(e, "reward_score") for e in (baseline, candidate)]
+        judge_figure = paired_figure(
+            JUDGE, f"Judge reward ({judge_name})", "judge", True,
+            *(_per_person(e, c) if c is not None else None for e, c in zip((baseline, candidate), judged,
+                                                                            strict=True)), counts)
+    figures[JUDGE] = judge_figure
     if training is not None:
         name, scores_b, scores_c = training
         figures[TRAINING_REWARD] = paired_figure(
