@@ -7,6 +7,11 @@
    from the jaw down (neck, collar, long hair, shoulders), so the bottom is never certain
    background. The fractions below are of the face width W (jaw point 0 to 16) and of the
    brow-to-chin height H; the aligned frame is level, so the shapes are axis-aligned.
+   With the default ``matte="hair-aware"`` the hair's colours, sampled beside the temples and above
+   the forehead, are followed out from there: what is coloured like them and joined to them is
+   taken out of the certain background and made probable foreground (``_spare_hair``), so long
+   hair beside the face or in a corner is not taught to GrabCut as background. Where that would
+   take most of the certain background the wall has the hair's colours, and the geometry decides.
 2. OpenCV ``grabCut`` (colour GMMs + graph cut, ``GRABCUT_ITERATIONS`` rounds, RNG seeded) turns
    that into a hard person mask; only its pieces that touch the certain foreground are kept.
 3. A narrow unknown band (``BAND`` × the image side each way) around the GrabCut edge gets its alpha
@@ -18,17 +23,18 @@
 Limits: no learned notion of "person"; everything outside the certain regions rests on GrabCut's
 colour models, which fail where hair or clothes share the background's colours. In the tight
 aligned frame (the jaw spans ~70% of the width, the chin near the bottom) the certain background is
-little more than the top corners: where long hair fills them, hair is learnt as background and the
-long hair beside the face is cut; dark hair on a dark wall keeps strips of wall; scarves and collars
-in the bottom corners come and go. Fine hair (flyaways, curls on a busy background) is cut or keeps
-a halo no wider than the band. At 64 px the band is 2 px and edges are coarse. Without landmarks the
-geometry comes from the face box. Deterministic: same input and parameters, same bytes.
+little more than the top corners: where hair fills all of them, the hair-aware trimap falls back to
+the geometry and the hair is cut; dark hair on a dark wall keeps strips of wall; hair coloured like
+part of a busy wall keeps that part; scarves and collars in the bottom corners come and go. Fine
+hair (flyaways, curls on a busy background) is cut or keeps a halo no wider than the band. At 64 px
+the band is 2 px and edges are coarse. Without landmarks the geometry comes from the face box.
+Deterministic: same input and parameters, same bytes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -54,6 +60,14 @@ SHOULDER_RISE = 0.25  # probable: a trapezoid from 0.25 H above the chin to the 
 SHOULDER_TOP, SHOULDER_BOTTOM = 0.60, 1.40  # from ±0.60 W to ±1.40 W (neck, collar, hair, shoulders)
 MARGIN = 0.15  # certain background: outside the head ellipse grown by 0.15 W,
 BACKGROUND_FLOOR = 0.30  # and above the mouth (0.30 H above the chin): below it, hair and shoulders
+TEMPLE_GAP, TEMPLE_WIDTH, TEMPLE_RISE = 0.02, 0.10, 0.30  # hair samples beside the face: 0.02-0.10 W
+# outside its outline, from 0.30 H above the brows down to the eyes
+# Hair-coloured background: certain-background pixels coloured like the hair band and joined to it.
+HAIR_SAMPLES_MIN = 50  # fewer hair pixels than that (a tiny or bald head): the geometry decides alone
+HAIR_LIKE_SPREAD, HAIR_LIKE_FLOOR = 2.0, 8.0  # within 2× the hair's own median ΔE76 to its colours, ≥ 8
+HAIR_GROW = 0.02  # what is hair-like is grown by 2% of the side (the mixed pixels of its edge)
+HAIR_LIKE_MAX_SHARE = 0.6  # more of the certain background than that hair-like: the wall has the
+# hair's colours, so colour cannot tell them apart and the geometry decides
 # Refinement.
 GRABCUT_ITERATIONS = 5
 BAND = 0.015  # matting band: ±1.5% of the image side around the GrabCut edge (±4 px at 256)
@@ -62,6 +76,7 @@ FEATHER_REFERENCE = 256  # ``feather`` is a Gaussian sigma in pixels of a 256-px
 PRESETS = {"grey": (128, 128, 128), "dark": (50, 52, 56)}  # neutral mid grey; charcoal
 GRADIENT_LIGHT, GRADIENT_DARK = 200.0, 96.0  # grey levels behind the head and in the far corners
 BACKDROPS = ("grey", "gradient", "dark", "colour")
+MATTES = ("hair-aware", "geometry")
 
 
 # --- Trimap -----------------------------------------------------------------------------------------
@@ -72,6 +87,7 @@ class _Regions:
     certain_fg: np.ndarray  # (H, W) bool
     probable_fg: np.ndarray
     certain_bg: np.ndarray
+    hair: np.ndarray  # the certain hair band outside the face: where the hair's colours are sampled
 
 
 def _ellipse(shape: tuple[int, int], centre: tuple[float, float], axes: tuple[float, float]) -> np.ndarray:
@@ -117,13 +133,60 @@ def _regions(image_shape: tuple[int, ...], face: FaceContext) -> _Regions:
     grown = (head_axes[0] + MARGIN * width, head_axes[1] + MARGIN * width)
     floor = chin_y - BACKGROUND_FLOOR * height
     background = ~_ellipse(shape, head_centre, grown) & (ys < floor) & ~certain
-    return _Regions(certain, probable, background)
+    temples = _grow(face_mask, TEMPLE_WIDTH * width) & ~_grow(face_mask, TEMPLE_GAP * width)
+    eye_y = points[36:48, 1].mean() if face.landmarks is not None else brow_y + 0.2 * height
+    temples &= (ys >= brow_y - TEMPLE_RISE * height) & (ys <= eye_y)
+    return _Regions(certain, probable, background, (hair | temples) & ~face_mask)
 
 
-def trimap(shape: tuple[int, ...], face: FaceContext) -> np.ndarray:
+def _grow(mask: np.ndarray, radius: float) -> np.ndarray:
+    r = max(1, round(radius))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+
+
+def _spare_hair(rgb: np.ndarray, regions: _Regions) -> _Regions:
+    """The regions with the hair-coloured part of the certain background made probable foreground.
+
+    The hair's colours are three lightness terciles of the hair band (outside the face); a pixel is
+    hair-like within ``HAIR_LIKE_SPREAD`` × the band's own median distance to them (ΔE76, at least
+    ``HAIR_LIKE_FLOOR``). What is hair-like and joined to the band through hair-like pixels, grown by
+    ``HAIR_GROW``, leaves the certain background: long hair falling beside the face or filling a
+    corner is then left to GrabCut's colour models instead of being taught to them as background.
+    When that would take most of the certain background, the wall shares the hair's colours and the
+    regions stay as the geometry drew them."""
+    lab = _lab(rgb)
+    samples = lab[regions.hair]
+    if len(samples) < HAIR_SAMPLES_MIN or not regions.certain_bg.any():
+        return regions
+    by_lightness = samples[np.argsort(samples[:, 0], kind="stable")]
+    centres = np.stack([part.mean(axis=0) for part in np.array_split(by_lightness, 3)])
+
+    def distance(colours: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(colours[:, None, :] - centres[None], axis=2).min(axis=1)
+
+    limit = max(HAIR_LIKE_FLOOR, HAIR_LIKE_SPREAD * float(np.median(distance(samples))))
+    like = distance(lab.reshape(-1, 3)).reshape(lab.shape[:2]) <= limit
+    _, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
+    joined = np.unique(labels[regions.hair & like])
+    hair_like = np.isin(labels, joined[joined > 0])
+    spared = _grow(hair_like, HAIR_GROW * max(rgb.shape[:2])) & ~regions.certain_fg
+    if (spared & regions.certain_bg).sum() > HAIR_LIKE_MAX_SHARE * regions.certain_bg.sum():
+        return regions
+    return replace(regions, probable_fg=regions.probable_fg | spared, certain_bg=regions.certain_bg & ~spared)
+
+
+def trimap(shape: tuple[int, ...], face: FaceContext, rgb: np.ndarray | None = None) -> np.ndarray:
     """(H, W) uint8: 255 certain foreground, 0 certain background, 128 unknown (see the module doc).
-    Without landmarks the face box is used; with neither, ``StageSkipped``."""
+    Without landmarks the face box is used; with neither, ``StageSkipped``. With the image ``rgb``,
+    hair-coloured background joined to the hair is unknown too (``_spare_hair``)."""
     regions = _regions(shape, face)
+    if rgb is not None:
+        regions = _spare_hair(as_rgb_uint8(rgb), regions)
     out = np.full(regions.certain_fg.shape, 128, np.uint8)
     out[regions.certain_fg] = 255
     out[regions.certain_bg] = 0
@@ -158,13 +221,18 @@ def _grabcut(rgb: np.ndarray, regions: _Regions) -> np.ndarray:
     return np.isin(labels, keep) & (person > 0)
 
 
-def _matte(rgb: np.ndarray, face: FaceContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _matte(rgb: np.ndarray, face: FaceContext, matte: str = "hair-aware",
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Alpha (H, W) float, foreground colours (H, W, 3) float 0..1 and the certain foreground."""
+    if matte not in MATTES:
+        raise ValueError(f"unknown matte {matte!r}; choose one of {', '.join(MATTES)}")
     rgb = as_rgb_uint8(rgb)
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise StageSkipped(f"background needs an image of at least {MIN_SIDE} px a side, got {rgb.shape[:2]}")
     pymatting = _pymatting()
     regions = _regions(rgb.shape, face)
+    if matte == "hair-aware":
+        regions = _spare_hair(rgb, regions)
     person = _grabcut(rgb, regions)
     radius = max(2, round(BAND * max(rgb.shape[:2])))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
@@ -182,9 +250,9 @@ def _matte(rgb: np.ndarray, face: FaceContext) -> tuple[np.ndarray, np.ndarray, 
     return alpha, foreground, regions.certain_fg
 
 
-def background_mask(rgb: np.ndarray, face: FaceContext) -> np.ndarray:
+def background_mask(rgb: np.ndarray, face: FaceContext, matte: str = "hair-aware") -> np.ndarray:
     """(H, W) float alpha of the person, 0 (background) .. 1 (person), before feathering."""
-    return _matte(rgb, face)[0]
+    return _matte(rgb, face, matte)[0]
 
 
 # --- Backdrops --------------------------------------------------------------------------------------
@@ -225,13 +293,15 @@ _render_backdrop = backdrop  # ``replace_background``'s keyword of the same name
 
 
 def replace_background(rgb: np.ndarray, face: FaceContext, *, backdrop: str = "gradient", colour: str = "",
-                       feather: float = 2.0) -> np.ndarray:
+                       feather: float = 2.0, matte: str = "hair-aware") -> np.ndarray:
     """The person on a studio backdrop (see ``backdrop``), same size, uint8. ``feather`` blurs the
-    alpha edge (Gaussian sigma in pixels of a 256-px image, scaled with the size)."""
+    alpha edge (Gaussian sigma in pixels of a 256-px image, scaled with the size). ``matte``:
+    ``hair-aware`` (hair-coloured background joined to the hair is left to GrabCut, see
+    ``_spare_hair``) or ``geometry`` (the landmark shapes alone decide what is certain background)."""
     if not 0 <= feather <= 8:
         raise ValueError(f"feather must lie in [0, 8], got {feather}")
     backdrop_rgb = _render_backdrop(backdrop, rgb.shape[:2], colour or None) / 255.0
-    alpha, foreground, certain = _matte(rgb, face)
+    alpha, foreground, certain = _matte(rgb, face, matte)
     sigma = feather * max(rgb.shape[:2]) / FEATHER_REFERENCE
     if sigma > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
@@ -249,13 +319,15 @@ def check_params(params: dict) -> None:
 
 STAGE = Stage(
     name="background",
-    version="1",
+    version="2",
     apply=replace_background,
     summary="Puts the person on a studio backdrop: landmark trimap, GrabCut, closed-form matting.",
     params={
         "backdrop": Param("gradient", choices=BACKDROPS, help="studio backdrop preset"),
         "colour": Param("", help="#rrggbb for backdrop=colour"),
         "feather": Param(2.0, 0.0, 8.0, help="edge softening, Gaussian sigma in px at 256 px"),
+        "matte": Param("hair-aware", choices=MATTES,
+                       help="hair-aware keeps long hair; geometry where the wall has the hair's colours"),
     },
     check=check_params,
 )

@@ -19,6 +19,8 @@ from generation.ml.studio.evaluate import flat_albedo, lambertian_light
 from generation.ml.studio.lighting import (
     STAGE,
     LightEstimate,
+    _directions_around,
+    _fit_lambert,
     direction_from_angles,
     estimate_light,
     face_asymmetry,
@@ -174,3 +176,26 @@ def test_a_face_whose_tone_reading_swings_gets_less_light_correction_not_a_new_t
     assert abs(after - before) <= 1.0
     assert after_category == "dark"
     assert not np.array_equal(out, rgb)  # some correction is still applied
+
+
+def test_the_lambert_fit_from_sums_equals_the_fit_pixel_by_pixel():
+    rng = np.random.default_rng(0)
+    normals = rng.normal(size=(3000, 3))
+    normals[:, 2] = np.abs(normals[:, 2])
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    directions = _directions_around(np.array([0.3, 0.1, 0.9]), 40.0, 4.0)
+    for y in (0.2 + 0.6 * np.maximum(normals @ directions[100], 0) + rng.normal(0, 0.02, 3000),
+              -0.1 + 0.9 * np.maximum(normals @ directions[7], 0) + rng.normal(0, 0.02, 3000)):  # a < 0
+        best, a, b = _fit_lambert(normals, y, directions)
+        errors = []
+        for direction in directions:  # each direction's constrained least squares, one at a time
+            c = np.maximum(normals @ direction, 0.0)
+            slope = max(np.cov(c, y, bias=True)[0, 1], 0.0) / max(c.var(), 1e-12)
+            offset = y.mean() - slope * c.mean()
+            if offset < 0:
+                offset, slope = 0.0, (c @ y) / max(c @ c, 1e-12)
+            errors.append((((y - offset - slope * c) ** 2).sum(), offset, slope))
+        expected = int(np.argmin([e[0] for e in errors]))
+        assert best == expected
+        assert a == pytest.approx(errors[expected][1], abs=1e-9)
+        assert b == pytest.approx(errors[expected][2], abs=1e-9)
