@@ -24,11 +24,12 @@ from generation.models import GeneratorVersion
 from hfplatform.errors import ApplicationError, Conflict
 from monitoring.evaluation import MIN_HELDOUT_PEOPLE
 from monitoring.options import GATE_MIN_HUMAN_ANSWERS
+from review.comparison_verdict import VERSION_COMPARISON, pair_shares
 from review.models import Campaign, Comparison
 
 #: The key of ``Campaign.selection`` that marks a version comparison campaign:
 #: {"candidate": name, "baseline": name, "subjects": [ids], "candidates": n, "seed": s}.
-SELECTION_KEY = "version_comparison"
+SELECTION_KEY = VERSION_COMPARISON
 
 
 @dataclass(frozen=True)
@@ -65,30 +66,21 @@ def human_pairs(*, campaign: Campaign, candidate: GeneratorVersion, baseline: Ge
     """Count the campaign's answers per person; a pair that is not candidate against baseline is a 400."""
     rows = (Comparison.objects.filter(campaign=campaign, item__is_gold=False)
             .values_list("item__subject_id", "item__headshot__generator_version_id",
-                         "item__headshot_b__generator_version_id", "winner", "reviewer_id"))
-    wins: dict[int, list[int]] = {}  # subject -> [candidate preferred, baseline preferred, answers]
-    ties = 0
-    reviewers = set()
-    for subject, version_a, version_b, winner, reviewer in rows:
+                         "item__headshot_b__generator_version_id", "winner", "reviewer_id", "reason"))
+
+    def candidate_side(version_a: int, version_b: int) -> str:
         if (version_a, version_b) == (candidate.pk, baseline.pk):
-            candidate_side = "a"
-        elif (version_a, version_b) == (baseline.pk, candidate.pk):
-            candidate_side = "b"
-        else:
-            raise ApplicationError(f"Campaign {campaign.pk} has pairs that are not {candidate.name} against "
-                                   f"{baseline.name}: it cannot judge them.", code="judge_campaign_mismatch")
-        counts = wins.setdefault(subject, [0, 0, 0])
-        counts[2] += 1
-        reviewers.add(reviewer)
-        if winner == "tie":
-            ties += 1
-        else:
-            counts[0 if winner == candidate_side else 1] += 1
-    subjects = sorted(wins)
-    table = np.array([wins[s] for s in subjects], dtype=float).reshape(-1, 3)
-    return HumanPairs(campaign=campaign.pk, subjects=subjects, candidate_share=table[:, 0] / table[:, 2],
-                      baseline_share=table[:, 1] / table[:, 2], answers=int(table[:, 2].sum()), ties=ties,
-                      reviewers=len(reviewers))
+            return "a"
+        if (version_a, version_b) == (baseline.pk, candidate.pk):
+            return "b"
+        raise ApplicationError(f"Campaign {campaign.pk} has pairs that are not {candidate.name} against "
+                               f"{baseline.name}: it cannot judge them.", code="judge_campaign_mismatch")
+
+    shares = pair_shares((subject, candidate_side(version_a, version_b), winner, reviewer, reason)
+                         for subject, version_a, version_b, winner, reviewer, reason in rows)
+    return HumanPairs(campaign=campaign.pk, subjects=shares.subjects, candidate_share=shares.first_share,
+                      baseline_share=shares.second_share, answers=shares.answers, ties=shares.ties,
+                      reviewers=shares.reviewers)
 
 
 def human_judge_check(*, campaign: Campaign, candidate: GeneratorVersion, baseline: GeneratorVersion,

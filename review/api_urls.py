@@ -9,6 +9,8 @@ urlpatterns = [
     path("review/campaigns/<int:campaign_id>/", apis.CampaignDetailApi.as_view(), name="review-campaign"),
     path("review/campaigns/<int:campaign_id>/agreement/", quality_views.CampaignAgreementApi.as_view(),
          name="review-agreement"),
+    path("review/campaigns/<int:campaign_id>/verdict/", quality_views.CampaignVerdictApi.as_view(),
+         name="review-verdict"),
     path("review/campaigns/<int:campaign_id>/reviewers/", quality_views.CampaignReviewersApi.as_view(),
          name="review-reviewers"),
     path("review/campaigns/<int:campaign_id>/export/", quality_views.CampaignExportApi.as_view(),

@@ -23,6 +23,7 @@ from hfplatform.audit.services import audit_record
 from hfplatform.charts import Bar, Reference, bar_chart, interval_chart
 from hfplatform.errors import ApplicationError
 from review.agreement import ALPHA_RELIABLE, ALPHA_TENTATIVE
+from review.comparison_verdict import comparison_verdict
 from review.exports import COLUMNS, EXPORT_KINDS, export_rows
 from review.exports import export_csv as export_csv_text
 from review.models import Campaign
@@ -161,6 +162,47 @@ class BlindSerializer(serializers.Serializer):
     overall = DetectionSerializer()
     by_truth = serializers.DictField(child=DetectionSerializer(), help_text="generated, real")
     by_role = serializers.DictField(child=DetectionSerializer(), help_text="reviewer, photographer")
+
+
+class CampaignVerdictApi(APIView):
+    """People's verdict of a comparison campaign (with vs without a studio stage, or one generator
+    version against another): per person the share of answers preferring each side, the mean
+    difference with a 95% bootstrap over the people, the reasons given. Readers only; 404 for a
+    campaign that compares nothing."""
+
+    permission_classes = [HasRole(*READERS)]
+
+    @extend_schema_serializer(component_name="CampaignVerdict")
+    class OutputSerializer(serializers.Serializer):
+        campaign = json_fields.IntegerField()
+        kind = serializers.CharField(help_text="stage_comparison or version_comparison.")
+        first = serializers.CharField(help_text="The first side, e.g. 'with background'.")
+        second = serializers.CharField()
+        people = json_fields.IntegerField()
+        answers = json_fields.IntegerField(help_text="Regular answers counted (gold left out).")
+        ties = json_fields.IntegerField(help_text="\"Can't tell\" answers: they count for neither side.")
+        reviewers = json_fields.IntegerField()
+        simulated_answers = json_fields.IntegerField(help_text="Answers by simulated reviewers.")
+        simulated = serializers.CharField(help_text="included or excluded (?simulated=exclude).")
+        first_share = json_fields.FloatField(allow_null=True, help_text="Mean over people.")
+        second_share = json_fields.FloatField(allow_null=True)
+        difference = json_fields.FloatField(allow_null=True, help_text="first_share − second_share.")
+        interval = serializers.ListField(child=json_fields.FloatField(), allow_null=True,
+                                         help_text="95% percentile bootstrap over the people.")
+        enough = serializers.BooleanField(help_text="At least min_answers answers on min_people people.")
+        verdict = serializers.CharField()
+        min_answers = json_fields.IntegerField()
+        min_people = json_fields.IntegerField()
+        reasons = serializers.JSONField(help_text="Per side, answers per reason (professional, likeness, "
+                                                  "appeal).")
+        per_person = serializers.JSONField(help_text="[{subject, answers, first_share, second_share}].")
+
+    @extend_schema(parameters=[SIMULATED_PARAMETER], responses={200: OutputSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        leave_out = exclude_simulated(request.query_params.get("simulated"))
+        campaign = campaign_find(campaign_id=campaign_id)
+        verdict = comparison_verdict(campaign, exclude_simulated=leave_out)
+        return Response(self.OutputSerializer(verdict.as_dict()).data)
 
 
 class CampaignAgreementApi(APIView):

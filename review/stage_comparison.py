@@ -1,7 +1,9 @@
 """A pairwise campaign "with the stage or without it": do people prefer the headshots a studio stage
 made? For each of a version's held-out people, two generation jobs from the same seeds, one with the
 default stage set (plus the stage when it is not among them) and one with that set minus the stage,
-and a campaign whose every item pairs the same candidate with and without the stage.
+and a campaign whose every item pairs the same candidate with and without the stage. The campaign's
+selection records which side is which, so its page and ``GET /api/review/campaigns/{id}/verdict/``
+read out people's verdict (``review.comparison_verdict``).
 
 It runs as a job (``stage_comparison``) started from the generator versions page, the API or a
 shell: generation takes minutes. It is resumable: the finished pairs of jobs are kept in the job's
@@ -25,6 +27,7 @@ from hfplatform.jobs.models import Job, JobStatus
 from hfplatform.jobs.progress import JobProgress
 from hfplatform.jobs.registry import job_kind
 from hfplatform.jobs.services import job_create, job_run
+from review.comparison_verdict import STAGE_COMPARISON
 from review.services import campaign_create
 
 KIND = "stage_comparison"
@@ -120,6 +123,11 @@ def stage_comparison_run(*, job: Job, progress: JobProgress) -> dict[str, Any]:
             task_kinds=["pairwise"], pairs=pairs, seed=p["seed"],
             description=f"Each pair shows the same candidate (same seed) of {version.name} with the studio "
                         f"stages {', '.join(with_stage)} and without {p['stage']}.")
+        campaign.selection = {**campaign.selection, STAGE_COMPARISON: {
+            "version": version.name, "stage": p["stage"], "with": with_stage, "without": without,
+            "with_jobs": [a for a, _ in done], "subjects": [photo.subject_id for photo in photos],
+            "candidates": p["candidates"], "seed": p["seed"]}}
+        campaign.save(update_fields=["selection"])
     progress.log(f"campaign {campaign.pk}: {len(pairs)} pairs of {len(done)} people")
     return {"campaign": campaign.pk, "pairs": len(pairs), "people": len(done), "with": with_stage,
             "without": without}

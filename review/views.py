@@ -18,6 +18,7 @@ from hfplatform.accounts.roles import ENGINEERS, READERS, has_role, role_require
 from hfplatform.errors import ApplicationError, NotFound
 from hfplatform.queries import SEARCH_MAX_LENGTH
 from hfplatform.views import LIST_LIMIT, first_rows, form_submit, found_or_404, page_search
+from review.comparison_verdict import NotAComparison, comparison_verdict
 from review.forms import CampaignForm
 from review.guidelines import guidelines_html
 from review.models import Campaign, CampaignStatus
@@ -77,8 +78,13 @@ def campaign_create_page(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def campaign_detail_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, campaign_id)
+    try:
+        verdict = comparison_verdict(campaign)
+    except NotAComparison:
+        verdict = None
     return render(request, "review/campaign_detail.html", {
         "campaign": campaign, "progress": campaign_progress(campaign),
+        "verdict": verdict.as_dict() if verdict else None,
         "selection": campaign_selection_view(campaign.selection),
         "guidelines_html": guidelines_html(campaign.guidelines),
         "is_engineer": has_role(request.user, ENGINEERS)})

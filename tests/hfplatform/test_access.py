@@ -30,6 +30,7 @@ COVERED_ELSEWHERE = {
     "review/assignments/<int:assignment_id>/<slug:side>.png", "api/review/campaigns/<int:campaign_id>/",
     "api/review/campaigns/<int:campaign_id>/agreement/", "api/review/campaigns/<int:campaign_id>/reviewers/",
     "api/review/campaigns/<int:campaign_id>/export/", "api/review/campaigns/<int:campaign_id>/standing/",
+    "api/review/campaigns/<int:campaign_id>/verdict/",
     # tests/reward/test_access.py: every role against a real dataset and reward model
     "reward/models/<slug:name>/", "reward/models/<slug:name>/activate/",
     "api/reward/datasets/<int:dataset_id>/", "api/reward/models/<slug:name>/",

@@ -109,6 +109,12 @@ def test_people_prefer_the_brighter_candidate_and_the_gate_promotes_it(
     assert stored >= 20
     assert answered >= stored
 
+    # The campaign's own page and API read out the same verdict the gate takes.
+    verdict = client.get(f"/api/review/campaigns/{campaign.pk}/verdict/").json()
+    assert (verdict["kind"], verdict["first"]) == ("version_comparison", f"{candidate.name} (candidate)")
+    assert (verdict["first_share"], verdict["second_share"], verdict["difference"]) == (1.0, 0.0, 1.0)
+    assert verdict["verdict"] == f"People prefer {candidate.name} (candidate)."
+
     decision = _gate(candidate, campaign, engineer)
     assert decision.outcome == "passed", decision.reasons
     assert decision.judge is None

@@ -48,6 +48,15 @@ def test_campaign_api(api_client_for, campaign, role, method, allowed, ok, refus
     assert response.status_code == _expected(role, allowed, ok, refused, 401)
 
 
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_the_verdict_is_for_readers(api_client_for, campaign, role):
+    """Readers pass the role check and learn this rating campaign compares nothing (a real comparison
+    campaign's verdict: tests/review/test_comparison_verdict.py); everyone else is refused."""
+    response = api_client_for(role).get(f"/api/review/campaigns/{campaign.pk}/verdict/")
+    assert response.status_code == _expected(role, {E, A, ADM}, 404, 403, 401)
+    assert response.json()["detail"]
+
+
 def test_closed_campaign_is_hidden_from_reviewers(api_client_for, campaign):
     from review.services import campaign_update
 
