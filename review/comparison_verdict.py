@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.db.models import Q
 
 from generation.models import GeneratorVersion
 from hfplatform.accounts.selectors import users_simulated
@@ -178,3 +179,22 @@ def comparison_verdict(campaign: Campaign, *, exclude_simulated: bool = False, s
     return ComparisonVerdict(campaign=campaign.pk, kind=kind, first=first, second=second, shares=shares,
                              simulated=simulated, simulated_left_out=exclude_simulated,
                              difference=difference, interval=interval)
+
+
+def comparison_campaigns(version_names: list[str], per_version: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """For each version name, its latest ``per_version`` comparison campaigns (with/without a stage of
+    that version, or that version as the candidate), newest first: ``{"id", "name", "answers",
+    "verdict"}``."""
+    of_stages = Q(**{f"selection__{STAGE_COMPARISON}__version__in": version_names})
+    of_versions = Q(**{f"selection__{VERSION_COMPARISON}__candidate__in": version_names})
+    found = Campaign.objects.filter(of_stages | of_versions).order_by("-pk")
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in version_names}
+    for campaign in found:
+        stage, versions = campaign.selection.get(STAGE_COMPARISON), campaign.selection.get(VERSION_COMPARISON)
+        name = stage["version"] if stage else versions["candidate"]
+        if name not in out or len(out[name]) >= per_version:
+            continue
+        verdict = comparison_verdict(campaign)
+        out[name].append({"id": campaign.pk, "name": campaign.name, "answers": verdict.shares.answers,
+                          "verdict": verdict.verdict})
+    return out

@@ -70,9 +70,14 @@ def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse
 def generator_versions_page(request: HttpRequest, training_form: GeneratorTrainingForm | None = None
                             ) -> HttpResponse:
     from generation.ml.studio.pipeline import STAGE_ORDER
+    from review.comparison_verdict import comparison_campaigns
 
+    versions = list(generator_version_list())
+    campaigns = comparison_campaigns([v.name for v in versions])
+    for version in versions:
+        version.comparison_campaigns = campaigns[version.name]
     return render(request, "generation/generator_versions.html", {
-        "versions": generator_version_list(), "can_manage": has_role(request.user, ENGINEERS),
+        "versions": versions, "can_manage": has_role(request.user, ENGINEERS),
         "active_version": generator_active(),
         "training_form": training_form or GeneratorTrainingForm(), "stage_names": STAGE_ORDER})
 

@@ -95,6 +95,9 @@ def test_people_prefer_the_headshots_with_the_stage(campaign, make_user, api_cli
     assert 'data-testid="verdict"' in page
     assert "People prefer with super_resolution." in page
     assert api_client_for("reviewer").get(f"/api/review/campaigns/{campaign.pk}/verdict/").status_code == 403
+    versions = client_for("auditor").get("/generator/").content.decode()
+    assert 'data-testid="comparison-campaigns"' in versions
+    assert f"({stored} answers): People prefer with super_resolution." in versions
 
 
 def test_split_answers_give_no_clear_preference_and_simulated_reviewers_can_be_left_out(
