@@ -189,7 +189,7 @@ class CampaignVerdictApi(APIView):
         difference = json_fields.FloatField(allow_null=True, help_text="first_share − second_share.")
         interval = serializers.ListField(child=json_fields.FloatField(), allow_null=True,
                                          help_text="95% percentile bootstrap over the people.")
-        enough = serializers.BooleanField(help_text="At least min_answers answers on min_people people.")
+        enough = json_fields.BooleanField(help_text="At least min_answers answers on min_people people.")
         verdict = serializers.CharField()
         min_answers = json_fields.IntegerField()
         min_people = json_fields.IntegerField()
