@@ -7,11 +7,12 @@
    from the jaw down (neck, collar, long hair, shoulders), so the bottom is never certain
    background. The fractions below are of the face width W (jaw point 0 to 16) and of the
    brow-to-chin height H; the aligned frame is level, so the shapes are axis-aligned.
-   With the default ``matte="hair-aware"`` the hair's colours, sampled beside the temples and above
-   the forehead, are followed out from there: what is coloured like them and joined to them is
-   taken out of the certain background and made probable foreground (``_spare_hair``), so long
-   hair beside the face or in a corner is not taught to GrabCut as background. Where that would
-   take most of the certain background the wall has the hair's colours, and the geometry decides.
+   With the default ``matte="hair-aware"`` the hair's colours, sampled beside both temples and above
+   the forehead (only colours seen in two of those places: a wall beside one temple is not hair),
+   are followed out from there: what is coloured like them and joined to them is taken out of the
+   certain background and made probable foreground (``_spare_hair``), so long hair beside the face
+   or in a corner is not taught to GrabCut as background. Where that would take most of the certain
+   background the wall has the hair's colours, and the geometry decides.
 2. OpenCV ``grabCut`` (colour GMMs + graph cut, ``GRABCUT_ITERATIONS`` rounds, RNG seeded) turns
    that into a hard person mask; only its pieces that touch the certain foreground are kept.
 3. A narrow unknown band (``BAND`` × the image side each way) around the GrabCut edge gets its alpha
@@ -64,6 +65,9 @@ TEMPLE_GAP, TEMPLE_WIDTH, TEMPLE_RISE = 0.02, 0.10, 0.30  # hair samples beside 
 # outside its outline, from 0.30 H above the brows down to the eyes
 # Hair-coloured background: certain-background pixels coloured like the hair band and joined to it.
 HAIR_SAMPLES_MIN = 50  # fewer hair pixels than that (a tiny or bald head): the geometry decides alone
+HAIR_PLACES = (1, 2, 3)  # left temple, right temple, above the forehead
+HAIR_PLACE_MIN = 10  # samples a place needs to count
+HAIR_CLUSTERS, HAIR_SUPPORT = 3, 0.10  # k-means colours; a colour is hair when ≥ 10% of two places have it
 HAIR_LIKE_SPREAD, HAIR_LIKE_FLOOR = 2.0, 8.0  # within 2× the hair's own median ΔE76 to its colours, ≥ 8
 HAIR_GROW = 0.02  # what is hair-like is grown by 2% of the side (the mixed pixels of its edge)
 HAIR_LIKE_MAX_SHARE = 0.6  # more of the certain background than that hair-like: the wall has the
@@ -87,7 +91,7 @@ class _Regions:
     certain_fg: np.ndarray  # (H, W) bool
     probable_fg: np.ndarray
     certain_bg: np.ndarray
-    hair: np.ndarray  # the certain hair band outside the face: where the hair's colours are sampled
+    hair: np.ndarray  # (H, W) int: where the hair's colours are sampled, by place (HAIR_PLACES), 0 elsewhere
 
 
 def _ellipse(shape: tuple[int, int], centre: tuple[float, float], axes: tuple[float, float]) -> np.ndarray:
@@ -136,7 +140,12 @@ def _regions(image_shape: tuple[int, ...], face: FaceContext) -> _Regions:
     temples = _grow(face_mask, TEMPLE_WIDTH * width) & ~_grow(face_mask, TEMPLE_GAP * width)
     eye_y = points[36:48, 1].mean() if face.landmarks is not None else brow_y + 0.2 * height
     temples &= (ys >= brow_y - TEMPLE_RISE * height) & (ys <= eye_y)
-    return _Regions(certain, probable, background, (hair | temples) & ~face_mask)
+    places = np.zeros(shape, np.int8)
+    places[temples & (xs < cx)] = 1
+    places[temples & (xs >= cx)] = 2
+    places[hair & ~temples] = 3
+    places[face_mask] = 0
+    return _Regions(certain, probable, background, places)
 
 
 def _grow(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -149,30 +158,54 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
 
 
+def _hair_colours(samples: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(K, 3) CIELAB colours of the hair and which samples have them: k-means (``HAIR_CLUSTERS``,
+    seeded) over the samples, keeping the colours found in at least two of the places sampled (left
+    temple, right temple, above the forehead; ``HAIR_SUPPORT`` of each place's samples): a wall seen
+    beside one temple of a short-haired person is not hair. None when fewer than two places have
+    samples to compare or no colour is shared."""
+    counted = [place for place in HAIR_PLACES if (places == place).sum() >= HAIR_PLACE_MIN]
+    if len(counted) < 2:
+        return None
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, labels, centres = cv2.kmeans(samples.astype(np.float32), HAIR_CLUSTERS, None, criteria, 3,
+                                    cv2.KMEANS_PP_CENTERS)
+    labels = labels.ravel()
+    kept = [k for k in range(HAIR_CLUSTERS)
+            if sum((labels[places == place] == k).mean() >= HAIR_SUPPORT for place in counted) >= 2]
+    return (centres[kept].astype(np.float64), np.isin(labels, kept)) if kept else None
+
+
 def _spare_hair(rgb: np.ndarray, regions: _Regions) -> _Regions:
     """The regions with the hair-coloured part of the certain background made probable foreground.
 
-    The hair's colours are three lightness terciles of the hair band (outside the face); a pixel is
-    hair-like within ``HAIR_LIKE_SPREAD`` × the band's own median distance to them (ΔE76, at least
-    ``HAIR_LIKE_FLOOR``). What is hair-like and joined to the band through hair-like pixels, grown by
-    ``HAIR_GROW``, leaves the certain background: long hair falling beside the face or filling a
-    corner is then left to GrabCut's colour models instead of being taught to them as background.
-    When that would take most of the certain background, the wall shares the hair's colours and the
-    regions stay as the geometry drew them."""
+    The hair's colours come from beside both temples and above the forehead (``_hair_colours``); a
+    pixel is hair-like within ``HAIR_LIKE_SPREAD`` × the samples' own median distance to them (ΔE76,
+    at least ``HAIR_LIKE_FLOOR``). What is hair-like and joined to the samples through hair-like
+    pixels, grown by ``HAIR_GROW``, leaves the certain background: long hair falling beside the face
+    or filling a corner is then left to GrabCut's colour models instead of being taught to them as
+    background. When that would take most of the certain background, the wall shares the hair's
+    colours and the regions stay as the geometry drew them."""
     lab = _lab(rgb)
-    samples = lab[regions.hair]
+    sampled = regions.hair > 0
+    samples = lab[sampled]
     if len(samples) < HAIR_SAMPLES_MIN or not regions.certain_bg.any():
         return regions
-    by_lightness = samples[np.argsort(samples[:, 0], kind="stable")]
-    centres = np.stack([part.mean(axis=0) for part in np.array_split(by_lightness, 3)])
+    colours = _hair_colours(samples, regions.hair[sampled])
+    if colours is None:
+        return regions
+    centres, of_hair = colours
 
     def distance(colours: np.ndarray) -> np.ndarray:
         return np.linalg.norm(colours[:, None, :] - centres[None], axis=2).min(axis=1)
 
-    limit = max(HAIR_LIKE_FLOOR, HAIR_LIKE_SPREAD * float(np.median(distance(samples))))
+    limit = max(HAIR_LIKE_FLOOR, HAIR_LIKE_SPREAD * float(np.median(distance(samples[of_hair]))))
     like = distance(lab.reshape(-1, 3)).reshape(lab.shape[:2]) <= limit
     _, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
-    joined = np.unique(labels[regions.hair & like])
+    seeds = np.zeros_like(sampled)
+    seeds[sampled] = of_hair
+    joined = np.unique(labels[seeds & like])
     hair_like = np.isin(labels, joined[joined > 0])
     spared = _grow(hair_like, HAIR_GROW * max(rgb.shape[:2])) & ~regions.certain_fg
     if (spared & regions.certain_bg).sum() > HAIR_LIKE_MAX_SHARE * regions.certain_bg.sum():

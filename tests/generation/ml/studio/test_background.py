@@ -160,6 +160,22 @@ def test_a_wall_the_colour_of_the_hair_leaves_the_trimap_to_the_geometry(aligned
     assert np.array_equal(trimap(rgb.shape, face, rgb), geometry)  # colour cannot tell wall from hair
 
 
+def test_a_wall_seen_beside_one_temple_is_not_taken_for_hair(aligned_landmarks):
+    """Short hair on the left only: beside the right temple and above it the camera sees a cream wall.
+    A colour seen at one temple only is not the hair's, so that wall stays certain background."""
+    landmarks = framed(aligned_landmarks, "loose")
+    rgb, _ = headshot(landmarks)
+    face = FaceContext(landmarks=landmarks)
+    eyes = int(landmarks[36:48, 1].mean())  # the wall comes down to the eyes, beside the face
+    right = int(np.nonzero(face_region_mask(rgb.shape[:2], landmarks)[:eyes].any(axis=0))[0].max()) + 1
+    noise = np.random.default_rng(4).normal(0, 4, (eyes, SIZE - right, 3))
+    rgb[:eyes, right:] = np.clip(np.array([222, 204, 166]) + noise, 0, 255).astype(np.uint8)
+    geometry, hair_aware = trimap(rgb.shape, face), trimap(rgb.shape, face, rgb)
+    assert (geometry[:eyes, right:] == 0).sum() > 1000
+    assert np.array_equal(hair_aware[:eyes, right:] == 0, geometry[:eyes, right:] == 0)
+    assert background_mask(rgb, face)[: eyes - 10, right + 10 :].mean() < 0.05
+
+
 def test_the_same_input_gives_the_same_bytes(aligned_landmarks):
     landmarks = framed(aligned_landmarks, "loose")
     rgb, _ = headshot(landmarks, seed=1)
