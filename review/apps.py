@@ -5,5 +5,5 @@ class ReviewConfig(AppConfig):
     name = "review"
 
     def ready(self) -> None:
-        # register the stage_comparison job kind and the home page's cards
-        from review import home, stage_comparison  # noqa: F401
+        # register the stage_comparison job kind, the home page's cards and the versions page's notes
+        from review import comparison_verdict, home, stage_comparison  # noqa: F401

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Q
+from django.urls import reverse
 
+from generation.generator.version_notes import version_note_source
 from generation.models import GeneratorVersion
 from hfplatform.accounts.selectors import users_simulated
 from hfplatform.errors import NotFound
@@ -181,10 +183,10 @@ def comparison_verdict(campaign: Campaign, *, exclude_simulated: bool = False, s
                              difference=difference, interval=interval)
 
 
+@version_note_source
 def comparison_campaigns(version_names: list[str], per_version: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """For each version name, its latest ``per_version`` comparison campaigns (with/without a stage of
-    that version, or that version as the candidate), newest first: ``{"id", "name", "answers",
-    "verdict"}``."""
+    """For the versions page: each version's latest ``per_version`` comparison campaigns (with/without
+    a stage of that version, or that version as the candidate), newest first, with their verdict."""
     of_stages = Q(**{f"selection__{STAGE_COMPARISON}__version__in": version_names})
     of_versions = Q(**{f"selection__{VERSION_COMPARISON}__candidate__in": version_names})
     found = Campaign.objects.filter(of_stages | of_versions).order_by("-pk")
@@ -195,6 +197,7 @@ def comparison_campaigns(version_names: list[str], per_version: int = 5) -> dict
         if name not in out or len(out[name]) >= per_version:
             continue
         verdict = comparison_verdict(campaign)
-        out[name].append({"id": campaign.pk, "name": campaign.name, "answers": verdict.shares.answers,
-                          "verdict": verdict.verdict})
+        out[name].append({"label": "People's verdict", "title": campaign.name,
+                          "url": reverse("review:campaign", args=[campaign.pk]),
+                          "text": f"({verdict.shares.answers} answers): {verdict.verdict}"})
     return out

@@ -69,13 +69,13 @@ def subject_generate_page(request: HttpRequest, subject_id: int) -> HttpResponse
 @role_required(*READERS)
 def generator_versions_page(request: HttpRequest, training_form: GeneratorTrainingForm | None = None
                             ) -> HttpResponse:
+    from generation.generator.version_notes import version_notes
     from generation.ml.studio.pipeline import STAGE_ORDER
-    from review.comparison_verdict import comparison_campaigns
 
     versions = list(generator_version_list())
-    campaigns = comparison_campaigns([v.name for v in versions])
+    notes = version_notes([v.name for v in versions])
     for version in versions:
-        version.comparison_campaigns = campaigns[version.name]
+        version.notes_from_apps = notes[version.name]
     return render(request, "generation/generator_versions.html", {
         "versions": versions, "can_manage": has_role(request.user, ENGINEERS),
         "active_version": generator_active(),

@@ -96,7 +96,7 @@ def test_people_prefer_the_headshots_with_the_stage(campaign, make_user, api_cli
     assert "People prefer with super_resolution." in page
     assert api_client_for("reviewer").get(f"/api/review/campaigns/{campaign.pk}/verdict/").status_code == 403
     versions = client_for("auditor").get("/generator/").content.decode()
-    assert 'data-testid="comparison-campaigns"' in versions
+    assert 'data-testid="version-notes"' in versions
     assert f"({stored} answers): People prefer with super_resolution." in versions
 
 
