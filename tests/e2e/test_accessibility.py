@@ -105,7 +105,28 @@ def world(review_world, make_campaign, make_user):
     world.decision = PromotionDecision.objects.create(
         candidate=world.version, baseline=world.snapshot.generator_version, judge_name="rm-a11y",
         outcome="refused", reasons=["The judge does not improve."])
+    world.comparison = _answered_comparison(world, make_user)
     return world
+
+
+def _answered_comparison(world, make_user):
+    """A with/without campaign (marked as the stage comparison job marks it) with a few answers, so its
+    page shows people's verdict and the versions page lists it."""
+    from review.comparison_verdict import STAGE_COMPARISON
+    from review.services import assignment_next, campaign_create, comparison_submit
+
+    pairs = [heads[:2] for heads in world.by_subject.values()]
+    campaign = campaign_create(created_by=world.engineer, name="v: with vs without background",
+                               task_kinds=["pairwise"], pairs=[[a.pk, b.pk] for a, b in pairs], gold_rate=0)
+    campaign.selection = {**campaign.selection, STAGE_COMPARISON: {
+        "version": world.version.name, "stage": "background", "with": ["background"], "without": [],
+        "with_jobs": [a.generation_job_id for a, _ in pairs]}}
+    campaign.save(update_fields=["selection"])
+    for _ in range(2):
+        reviewer = make_user("reviewer")
+        while (assignment := assignment_next(campaign=campaign, reviewer=reviewer)) is not None:
+            comparison_submit(reviewer=reviewer, assignment_id=assignment.pk, choice="left", reason="appeal")
+    return campaign
 
 
 def test_every_page_passes_axe_at_laptop_and_phone_width(page, make_user, world):
@@ -124,10 +145,15 @@ def test_every_page_passes_axe_at_laptop_and_phone_width(page, make_user, world)
         f"/review/campaigns/{campaign.pk}/agreement/", "/reward/", "/reward/finetunes/", "/monitoring/",
         "/monitoring/compare/", "/monitoring/report/", f"/monitoring/snapshots/{world.snapshot.pk}/",
         f"/monitoring/lineage/{world.version.name}/", f"/reward/models/{world.reward_model.name}/",
-        f"/monitoring/promotions/{world.decision.pk}/",
+        f"/monitoring/promotions/{world.decision.pk}/", f"/review/campaigns/{world.comparison.pk}/",
         "/audit/", "/jobs/?search=make+thumbnails&status=running", "/review/?search=no+such+campaign",
         "/jobs/999999/",  # the site's 404 page
     ], problems)
+
+    page.goto(f"/review/campaigns/{world.comparison.pk}/")  # the verdict section was among the pages
+    verdict = page.get_by_test_id("verdict-text").inner_text()
+    assert verdict.startswith("Not enough answers yet: 4 on 2 people")
+    assert page.get_by_test_id("verdict-difference").is_visible()
 
     page.context.clear_cookies()
     reviewer = make_user("reviewer")
