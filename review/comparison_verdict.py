@@ -22,7 +22,7 @@ Reads only; the answers of other reviewers are aggregates here, shown to readers
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,21 +140,22 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
-def _sides(campaign: Campaign) -> tuple[str, str, str, Any]:
-    """(kind, first label, second label, a function item row → the side that is first)."""
+def _sides(campaign: Campaign) -> tuple[str, str, str, Callable[[int, int], str]]:
+    """(kind, first label, second label, and which item side, "a" or "b", is first, told from the
+    item's "a" headshot: (its generation job, its generator version) → "a" or "b")."""
     selection = campaign.selection or {}
     if stage := selection.get(STAGE_COMPARISON):
         with_jobs = set(stage.get("with_jobs") or [])
         name = stage["stage"]
         return (STAGE_COMPARISON, f"with {name}", f"without {name}",
-                lambda job_a, job_b, version_a, version_b: "a" if job_a in with_jobs else "b")
+                lambda job_a, version_a: "a" if job_a in with_jobs else "b")
     if versions := selection.get(VERSION_COMPARISON):
         ids = dict(GeneratorVersion.objects.filter(name__in=[versions["candidate"], versions["baseline"]])
                    .values_list("name", "pk"))
         candidate = ids.get(versions["candidate"])
         return (VERSION_COMPARISON, f"{versions['candidate']} (candidate)",
                 f"{versions['baseline']} (active when compared)",
-                lambda job_a, job_b, version_a, version_b: "a" if version_a == candidate else "b")
+                lambda job_a, version_a: "a" if version_a == candidate else "b")
     raise NotAComparison(f"Campaign {campaign.pk} is not a comparison campaign (with vs without a studio "
                          "stage, or one generator version against another): it has no verdict.",
                          code="not_a_comparison")
@@ -169,10 +170,9 @@ def comparison_verdict(campaign: Campaign, *, exclude_simulated: bool = False, s
     if exclude_simulated and simulated:
         answers = answers.exclude(reviewer__in=users_simulated())
     rows = answers.values_list("item__subject_id", "item__headshot__generation_job_id",
-                               "item__headshot_b__generation_job_id", "item__headshot__generator_version_id",
-                               "item__headshot_b__generator_version_id", "winner", "reviewer_id", "reason")
-    shares = pair_shares((subject, first_side(job_a, job_b, version_a, version_b), winner, reviewer, reason)
-                         for subject, job_a, job_b, version_a, version_b, winner, reviewer, reason in rows)
+                               "item__headshot__generator_version_id", "winner", "reviewer_id", "reason")
+    shares = pair_shares((subject, first_side(job_a, version_a), winner, reviewer, reason)
+                         for subject, job_a, version_a, winner, reviewer, reason in rows)
     difference, interval = None, None
     if shares.subjects:
         per_person = shares.first_share - shares.second_share

