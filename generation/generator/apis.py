@@ -247,7 +247,8 @@ class GeneratorTrainingApi(APIView):
                                               max_value=MAX_BATCH_SIZE)
         image_size = json_fields.IntegerField(
             required=False, allow_null=True,
-            help_text=f"{DEFAULT_IMAGE_SIZE} by default; a parent's own when fine-tuning.")
+            help_text=f"{DEFAULT_IMAGE_SIZE} by default; a parent's own when fine-tuning, or another aligned "
+                      "crop size to grow the parent to (the same network at that size).")
         prediction_type = serializers.ChoiceField(
             PREDICTION_TYPES, required=False, allow_null=True,
             help_text=f"{TRAINING_PREDICTION_TYPE} by default; a parent's own when fine-tuning.")

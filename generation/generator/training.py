@@ -116,8 +116,9 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
                              parent: str | None = None, group_balance: float = 0.0,
                              enqueue: bool = True) -> Job:
     """Queue a training job. With ``parent`` (a version name) the new version fine-tunes that one:
-    it starts from its weights, keeps its architecture, image size and prediction type, and keeps
-    its held-out people out of training. ``group_balance`` (0 to 1) evens out the measured skin-tone
+    it starts from its weights, keeps its architecture and prediction type, and keeps its held-out
+    people out of training; ``image_size`` may grow it to another aligned crop size (the same network
+    at that size, ``GeneratorConfig.at_size``). ``group_balance`` (0 to 1) evens out the measured skin-tone
     groups in the batches (``generation.ml.train.group_balance_weights``; 0: uniform, 1: every group
     equally often); the shares it gives are recorded in the job's result and the version's notes."""
     if GeneratorVersion.objects.filter(name=name).exists():
@@ -128,13 +129,22 @@ def generator_training_start(*, started_by: Any, name: str, steps: int, minutes:
             raise ApplicationError(f"No generator version named {parent!r} to fine-tune.",
                                    code="unknown_parent", extra={"fields": {"parent": ["unknown version"]}})
         config = _parent_config(parent_version)
-        for field, given in (("image_size", image_size), ("prediction_type", prediction_type)):
-            if given is not None and given != config[field]:
-                message = f"the parent's is {config[field]!r}"
-                raise ApplicationError(
-                    f"{field} must be the parent's ({config[field]!r}) when fine-tuning {parent}.",
-                    code=f"invalid_{field}", extra={"fields": {field: [message]}})
-        image_size, prediction_type = config["image_size"], config["prediction_type"]
+        if prediction_type is not None and prediction_type != config["prediction_type"]:
+            raise ApplicationError(
+                f"prediction_type must be the parent's ({config['prediction_type']!r}) when fine-tuning "
+                f"{parent}.", code="invalid_prediction_type",
+                extra={"fields": {"prediction_type": [f"the parent's is {config['prediction_type']!r}"]}})
+        if image_size is not None and image_size != config["image_size"]:
+            from generation.ml.generator import GeneratorConfig  # torch and diffusers: only when growing
+
+            try:
+                GeneratorConfig.from_dict(config).at_size(image_size)
+            except ValueError as exc:
+                raise ApplicationError(f"{parent} cannot grow to {image_size} px: {exc}.",
+                                       code="invalid_image_size",
+                                       extra={"fields": {"image_size": [str(exc)]}}) from None
+        image_size = config["image_size"] if image_size is None else image_size
+        prediction_type = config["prediction_type"]
     image_size = DEFAULT_IMAGE_SIZE if image_size is None else image_size
     prediction_type = TRAINING_PREDICTION_TYPE if prediction_type is None else prediction_type
     if not 1 <= steps <= MAX_TRAINING_STEPS:
@@ -177,9 +187,12 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
         image_size=p["image_size"], seed=p["seed"],
         heldout=list(parent.heldout_subjects) if parent is not None else None)
     if parent is not None:
-        gen_config = GeneratorConfig.from_dict(_parent_config(parent))
+        parent_config = GeneratorConfig.from_dict(_parent_config(parent))
+        gen_config = parent_config.at_size(p["image_size"])
+        grown_from = parent_config.image_size if parent_config.image_size != gen_config.image_size else None
     else:
         gen_config = GeneratorConfig(image_size=p["image_size"], prediction_type=p["prediction_type"])
+        grown_from = None
     train_config = TrainConfig(steps=p["steps"], batch_size=p["batch_size"], seed=p["seed"],
                                max_minutes=p.get("minutes"), degrade_size=images.shape[1],
                                init_from=str(generator_files(parent)) if parent is not None else None)
@@ -201,6 +214,7 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
         training_job=job, activate=p.get("activate", False), heldout=heldout, parent=parent,
         notes=(f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects"
                + (f", fine-tuned from {parent.name}" if parent is not None else "")
+               + (f" and grown to {gen_config.image_size} px" if grown_from else "")
                + (f"; skin-tone groups balanced at {balance}" if balance else "") + "."),
     )
     progress.log(f"registered generator {version.name} ({version.status})")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,16 @@ class GeneratorConfig:
     def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def at_size(self, image_size: int) -> GeneratorConfig:
+        """The same network at another square side: every level keeps its channels and its attention
+        (the attention sides scale with the image), so this config's weights load into it unchanged.
+        Growing a 64-px version to 128 px starts from its weights (``TrainConfig.init_from``)."""
+        scaled = [side * image_size / self.image_size for side in self.attention_resolutions]
+        if any(s != int(s) or s < 1 for s in scaled):
+            raise ValueError(f"attention at {self.attention_resolutions} px does not scale from "
+                             f"{self.image_size} to {image_size} px")
+        return replace(self, image_size=image_size, attention_resolutions=tuple(int(s) for s in scaled))
 
 
 def build_unet(config: GeneratorConfig) -> UNet2DModel:

@@ -20,6 +20,7 @@ checkpoint. Calling ``train`` again with the same data and configs resumes from 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -238,8 +239,11 @@ def _load_checkpoint(folder: Path, unet, ema: EMA, optimizer, lr_schedule, gener
 
 
 def _init_weights(unet, ema: EMA, folder: Path, gen_config: GeneratorConfig) -> None:
-    """Start ``unet`` and its EMA from the saved generator in ``folder`` (same architecture required)."""
+    """Start ``unet`` and its EMA from the saved generator in ``folder``: the same architecture, or the
+    same network at another image size (``GeneratorConfig.at_size``: growing a version to 128 px)."""
     parent, parent_config, _, _ = load_generator(Path(folder))
+    with contextlib.suppress(ValueError):  # no layout of the parent at this size: the check names it
+        parent_config = parent_config.at_size(gen_config.image_size)
     if parent_config.to_dict() != gen_config.to_dict():
         changed = sorted(k for k, v in gen_config.to_dict().items() if parent_config.to_dict().get(k) != v)
         raise ValueError(f"{folder} has another generator config ({', '.join(changed)} differ)")
@@ -388,6 +392,14 @@ def main(argv: list[str] | None = None) -> None:
         images = data["images"]
     gc = GeneratorConfig(image_size=args.image_size, prediction_type=args.prediction_type,
                          beta_schedule=args.beta_schedule)
+    if args.init_from:  # the parent's network, at --image-size (grown: the same levels keep attention)
+        parent_config = GeneratorConfig.from_dict(
+            json.loads((Path(args.init_from) / "generator.json").read_text())["config"])
+        try:
+            gc = replace(parent_config.at_size(gc.image_size), prediction_type=gc.prediction_type,
+                         beta_schedule=gc.beta_schedule)
+        except ValueError as exc:
+            parser.error(f"--init-from {args.init_from}: {exc}")
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes,
                      variants=args.variants, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
                      device=args.device, mixed_precision=args.mixed_precision, seed=args.seed,

@@ -107,13 +107,43 @@ def test_fine_tuning_job_starts_from_its_parent_and_keeps_its_held_out_people(
     assert not torch.equal(a["conv_in.weight"], b["conv_in.weight"])
 
 
+def test_a_fine_tuning_job_grows_its_parent_to_128_px(corpus_subjects, engineer, settings, tmp_path):
+    import torch
+
+    from generation.generator.services import generator_load
+    from generation.models import GeneratorVersion
+
+    settings.GENERATOR_ROOT = tmp_path / "generators"
+    parent = generator_version_register(name="tiny-64",
+                                        files_dir=tiny_generator(tmp_path / "p", attention=True))
+    job = generator_training_start(started_by=engineer, name="tiny-128", steps=1, batch_size=2,
+                                   parent="tiny-64", image_size=128, enqueue=False)
+    done = job_run(job_id=job.pk)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    child = GeneratorVersion.objects.get(name="tiny-128")
+    assert "fine-tuned from tiny-64 and grown to 128 px" in child.notes
+    (small, _, _, _), (grown, grown_config, _, _) = generator_load(parent), generator_load(child)
+    assert grown_config.image_size == 128
+    assert grown_config.attention_resolutions == (64,)  # the parent's attention level, at twice the side
+    a, b = small.state_dict(), grown.state_dict()
+    assert a.keys() == b.keys()  # the same network: every weight started from the parent's
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 0.01
+    with torch.no_grad():
+        out = grown(torch.zeros(1, 6, 128, 128), 10).sample
+    assert out.shape == (1, 3, 128, 128)
+
+
 def test_fine_tuning_refuses_an_unknown_parent_or_another_config(corpus_subjects, engineer, tmp_path):
     generator_version_register(name="tiny-p2", files_dir=tiny_generator(tmp_path / "p2"))
     with pytest.raises(ApplicationError, match="No generator version named 'nobody'") as unknown:
         generator_training_start(started_by=engineer, name="c1", steps=1, parent="nobody")
     assert unknown.value.extra["fields"] == {"parent": ["unknown version"]}
-    with pytest.raises(ApplicationError, match="image_size must be the parent's"):
-        generator_training_start(started_by=engineer, name="c2", steps=1, parent="tiny-p2", image_size=128)
+    with pytest.raises(ApplicationError, match="prediction_type must be the parent's") as other:
+        generator_training_start(started_by=engineer, name="c2", steps=1, parent="tiny-p2",
+                                 prediction_type="epsilon")
+    assert other.value.extra["fields"] == {"prediction_type": ["the parent's is 'v_prediction'"]}
+    with pytest.raises(ApplicationError, match="image_size must be one of the aligned crop sizes"):
+        generator_training_start(started_by=engineer, name="c3", steps=1, parent="tiny-p2", image_size=96)
     from hfplatform.jobs.models import Job
 
     assert not Job.objects.exists()

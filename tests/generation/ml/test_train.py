@@ -143,6 +143,23 @@ def test_fine_tuning_refuses_a_parent_of_another_architecture(tmp_path, faces):
         train(faces, tmp_path / "child", other, quick(steps=1, init_from=str(parent["final"])))
 
 
+def test_a_parent_grows_to_twice_its_size_with_its_weights(tmp_path, faces):
+    assert TINY.at_size(64).attention_resolutions == (32,)  # attention stays on the second level
+    assert TINY.at_size(64).block_out_channels == TINY.block_out_channels
+    assert TINY.at_size(64).at_size(32) == TINY
+    parent = train(faces, tmp_path / "parent", TINY, quick(steps=1))
+    grown = train(faces, tmp_path / "grown", TINY.at_size(64), quick(steps=0, init_from=str(parent["final"])))
+    unet, config, _, _ = load_generator(grown["final"])
+    assert config.image_size == 64
+    parent_weights = load_generator(parent["final"])[0].state_dict()
+    for key, value in unet.state_dict().items():
+        assert torch.equal(value, parent_weights[key]), key
+    # At another size with the default layout (attention on another level) the weights do not fit.
+    with pytest.raises(ValueError, match="attention_resolutions"):
+        train(faces, tmp_path / "refused", GeneratorConfig(**{**TINY.to_dict(), "image_size": 64}),
+              quick(steps=0, init_from=str(parent["final"])))
+
+
 def test_perceptual_weight_needs_a_distance_and_changes_the_training(tmp_path, faces):
     with pytest.raises(ValueError, match="perceptual distance"):
         train(faces, tmp_path / "none", TINY, quick(steps=1, perceptual_weight=0.5))
@@ -260,6 +277,29 @@ def test_cli_trains_without_django(tmp_path, faces):
     assert f"final checkpoint: {tmp_path / 'run' / 'final'}" in done.stdout
     assert "django" not in done.stderr.lower()
     assert load_generator(tmp_path / "run" / "final")[3]["steps"] == 2
+
+
+def test_cli_grows_a_parent_to_twice_its_size(tmp_path, faces):
+    parent = train(faces, tmp_path / "parent", TINY, quick(steps=1, seed=4))["final"]
+    np.savez(tmp_path / "crops.npz", images=faces)
+
+    def cli(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "generation.ml.train", "--data", str(tmp_path / "crops.npz"),
+             "--out", str(tmp_path / "grown"), "--steps", "1", "--batch-size", "2", "--variants", "1",
+             "--device", "cpu", "--image-size", "64", "--init-from", str(parent), *extra],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+
+    refused = cli("--prediction-type", "epsilon")  # the parent predicts v; its weights do not fit
+    assert refused.returncode != 0
+    assert "prediction_type differ" in refused.stderr
+    done = cli("--prediction-type", TINY.prediction_type)
+    assert done.returncode == 0, done.stderr
+    config = load_generator(tmp_path / "grown" / "final")[1]
+    assert config == TINY.at_size(64)  # the parent's network: channels, levels and attention level kept
+    assert "64 px" in done.stdout
 
 
 def test_cli_perceptual_weight_uses_lpips_or_says_why_not(tmp_path, faces):
