@@ -22,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=float, default=None, help="Stop after this long.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
         parser.add_argument("--image-size", type=int, default=None,
-                            help=f"{DEFAULT_IMAGE_SIZE} unless fine-tuning.")
+                            help=f"{DEFAULT_IMAGE_SIZE}, or the parent's when fine-tuning; another aligned "
+                                 "crop size grows the parent to it.")
         parser.add_argument("--prediction-type", default=None, choices=PREDICTION_TYPES,
                             help=f"{TRAINING_PREDICTION_TYPE} unless fine-tuning.")
         parser.add_argument("--parent", default=None,

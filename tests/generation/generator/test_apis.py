@@ -113,3 +113,19 @@ def test_training_form_on_the_generator_page(client_for, headshot):
     assert job.params["prediction_type"] == "v_prediction"  # the parent's, not the default
     assert job.started_by == engineer.user
     assert not GeneratorVersion.objects.filter(name="tiny-b").exists()  # registered when it is done
+
+
+def test_a_training_request_grows_a_parent_to_128_px(api_client_for, headshot):
+    from hfplatform.jobs.models import Job
+
+    client = api_client_for("ml_engineer")
+    refused = client.post("/api/generator/trainings/", {"name": "tiny-96", "parent": "tiny-a", "steps": 5,
+                                                       "image_size": 96}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid_image_size"
+    assert not Job.objects.filter(kind="generator_training").exists()
+    started = client.post("/api/generator/trainings/", {"name": "tiny-128", "parent": "tiny-a", "steps": 5,
+                                                       "image_size": 128}, format="json")
+    assert started.status_code == 202, started.content
+    job = Job.objects.get(kind="generator_training")
+    assert (job.params["parent"], job.params["image_size"]) == ("tiny-a", 128)

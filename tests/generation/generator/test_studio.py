@@ -55,6 +55,25 @@ def test_stages_make_256_px_headshots_that_keep_the_raw_output_and_regenerate(ve
     assert "studio stages: super_resolution, colour applied" in job.log_tail
 
 
+def test_a_128_px_version_gets_256_px_headshots(ready_subject, engineer, settings, tmp_path):
+    from generation.ml.generator import load_generator, save_generator
+
+    unet, config, _, _ = load_generator(tiny_generator(tmp_path / "small"))
+    grown = save_generator(unet, config.at_size(128), tmp_path / "grown", {"fingerprint": "grown"})
+    generator_version_register(name="tiny-128", files_dir=grown, activate=True)
+    settings.STUDIO_DEFAULT_STAGES = ["super_resolution", "lighting", "colour"]  # the production default
+    request = generation_job_create(subject=ready_subject, created_by=engineer, candidates=1, seed=3,
+                                    steps=2, enqueue=False)
+    job = job_run(job_id=request.job_id)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    headshot = request.headshots.get()
+    assert _stored(settings, headshot.raw_image).shape == (128, 128, 3)
+    assert _stored(settings, headshot.image).shape == (256, 256, 3)
+    applied = {r["name"]: r for r in headshot.stages}
+    assert applied["super_resolution"]["status"] == "applied"
+    assert applied["super_resolution"]["params"] == {"method": "network", "size": 256}
+
+
 def test_no_stages_keeps_the_generators_output(version, ready_subject, engineer, settings):
     request = generation_job_create(subject=ready_subject, created_by=engineer, candidates=1, seed=3,
                                     steps=2, stages=[], enqueue=False)
