@@ -84,17 +84,26 @@ def training_set_build(
 
 
 def training_set_export(*, out: Path, image_size: int, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
-                        seed: int = 0) -> dict[str, Any]:
+                        seed: int = 0, parent: str | None = None) -> dict[str, Any]:
     """Write the training split as ``out`` (npz with ``images``) and ``out.json`` (held-out
     subjects by corpus reference, counts, fingerprint), for training on another machine with
-    ``python -m generation.ml.train``. Register the result with ``generator_register``."""
+    ``python -m generation.ml.train``. Register the result with ``generator_register``. With
+    ``parent`` (a version name) the split keeps that version's held-out people out, as a fine-tuning
+    job does, for a run with ``--init-from`` its files."""
     from generation.ml.train import dataset_fingerprint
 
+    heldout_ids = None
+    if parent is not None:
+        version = GeneratorVersion.objects.filter(name=parent).first()
+        if version is None:
+            raise ApplicationError(f"No generator version named {parent!r}.", code="unknown_parent")
+        heldout_ids = list(version.heldout_subjects)
     images, train_subjects, heldout, _ = training_set_build(
-        image_size=image_size, heldout_fraction=heldout_fraction, seed=seed)
+        image_size=image_size, heldout_fraction=heldout_fraction, seed=seed, heldout=heldout_ids)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, images=images)
     info = {"images": len(images), "crop_size": images.shape[1], "image_size": image_size, "seed": seed,
+            "parent": parent,
             "heldout_refs": [s.source_ref or f"subject:{s.pk}" for s in heldout],
             "training_refs": [s.source_ref or f"subject:{s.pk}" for s in train_subjects],
             "images_fingerprint": dataset_fingerprint(images, {"image_size": image_size})}

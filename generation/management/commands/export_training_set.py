@@ -20,12 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
         parser.add_argument("--heldout-fraction", type=float, default=DEFAULT_HELDOUT_FRACTION)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--parent", default=None,
+                            help="Keep this version's held-out people out (for --init-from its files).")
 
     def handle(self, *args, out: Path, image_size: int, heldout_fraction: float, seed: int,
-               **options) -> None:
+               parent: str | None, **options) -> None:
         try:
             info = training_set_export(out=out, image_size=image_size,
-                                       heldout_fraction=heldout_fraction, seed=seed)
+                                       heldout_fraction=heldout_fraction, seed=seed, parent=parent)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(self.style.SUCCESS(

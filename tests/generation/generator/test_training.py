@@ -197,3 +197,24 @@ def test_register_command_and_demo_headshots(corpus_subjects, tmp_path, capsys):
     assert "Generated candidates for" in capsys.readouterr().out
     assert Headshot.objects.count() >= 2
     assert Headshot.objects.values("subject").distinct().count() == Headshot.objects.count() // 2
+
+
+def test_export_keeps_a_parents_held_out_people_out(corpus_subjects, tmp_path):
+    import json
+
+    import numpy as np
+    from django.core.management.base import CommandError
+
+    heldout = list(corpus_subjects[:3])
+    generator_version_register(name="tiny-parent", files_dir=tiny_generator(tmp_path / "p"), heldout=heldout)
+    out = tmp_path / "grow.npz"
+    call_command("export_training_set", str(out), "--parent", "tiny-parent", "--image-size", "128")
+    info = json.loads(out.with_name("grow.npz.json").read_text())
+    assert info["parent"] == "tiny-parent"
+    assert set(info["heldout_refs"]) >= {s.source_ref for s in heldout}
+    assert not set(info["training_refs"]) & {s.source_ref for s in heldout}
+    with np.load(out) as data:
+        assert data["images"].shape == (len(info["training_refs"]), 128, 128, 3)
+    with pytest.raises(CommandError, match="No generator version named 'nobody'"):
+        call_command("export_training_set", str(tmp_path / "x.npz"), "--parent", "nobody")
+    assert not (tmp_path / "x.npz").exists()
