@@ -11,9 +11,9 @@ DEMO_SUBJECTS ?= 8
 # More corpus people than demo subjects: the rest are the real portraits of the blind test.
 DEMO_PHOTOS ?= 24
 # The generator checkpoints that ship with the code, parents first (docs/generator.md says how each
-# was trained); GENERATOR is the one made active.
+# was trained); GENERATOR is the one made active. headshot-v4 (128 px) is registered as a candidate.
 SHIPPED_GENERATORS ?= generation/checkpoints/headshot-v1 generation/checkpoints/headshot-v2 \
-	generation/checkpoints/headshot-v3
+	generation/checkpoints/headshot-v3 generation/checkpoints/headshot-v4
 GENERATOR ?= generation/checkpoints/headshot-v3
 
 .PHONY: run test install install-dev browser system weights loop screenshots

