@@ -71,6 +71,7 @@ def main() -> None:
     from generation.ml.generator import load_generator, sample, to_tensor, to_uint8
     from generation.ml.selfie import simulated_selfie
     from generation.ml.studio.base import heldout_refs
+    from generation.ml.studio.evaluate import lpips_or_reason
     from generation.ml.studio.superres import psnr, upscale
 
     torch.set_num_threads(args.threads)
@@ -82,17 +83,11 @@ def main() -> None:
     if large_config.image_size != 2 * small_config.image_size:
         parser.error("--large must be twice the side of --small")
     side = large_config.image_size
-    try:
-        from hfplatform.ml.lpips import LpipsMetric
-
-        lpips_metric = LpipsMetric(args.torch_home, device="cpu")
-        lpips_note = "lpips v0.1 alex"
-    except Exception as exc:  # any reason is printed; the other figures still stand
-        lpips_metric, lpips_note = None, f"LPIPS unavailable ({exc}); PSNR and identity only"
-    print(lpips_note, flush=True)
+    metric, missing = lpips_or_reason(args.torch_home)
+    print(f"LPIPS {missing}; PSNR and identity only" if missing else "lpips v0.1 alex", flush=True)
 
     wheel = corpus_wheel(args.cache)
-    analyzer = FaceAnalyzer()
+    locate, analyzer = FaceAnalyzer(compute_embedding=False), FaceAnalyzer()  # landmarks; + identity
     arms = ("64 + network", "64 + Lanczos", "128 native", "casual 128")
     outputs: dict[str, list[np.ndarray]] = {arm: [] for arm in arms}
     portraits, portrait_embeddings, seconds = [], [], {"64": [], "128": []}
@@ -101,8 +96,8 @@ def main() -> None:
         if len(portraits) == args.people:
             break
         rgb = decode_photo(corpus_photo(wheel, name))
-        analysis = analyzer.analyze(rgb)
-        if analysis.landmarks is None or analysis.embedding is None:
+        analysis = locate.analyze(rgb)
+        if analysis.landmarks is None:
             print(f"{name}: no face found in the corpus photo, skipped")
             continue
         points = np.asarray(analysis.landmarks, np.float64)
@@ -136,8 +131,8 @@ def main() -> None:
             distances.append(np.nan if embedding is None else embedding_distance(portrait, embedding))
         scores[arm] = {
             "psnr_y": [psnr(o, r, luma=True) for o, r in zip(images, portraits, strict=True)],
-            "lpips": ([] if lpips_metric is None
-                      else lpips_metric.lpips_images(images, portraits).astype(np.float64).tolist()),
+            "lpips": ([] if metric is None
+                      else metric.lpips_images(images, portraits).astype(np.float64).tolist()),
             "distance": distances,
         }
     print(f"\n{n} held-out people of {args.small.name}, against the clean {side}-px portrait "

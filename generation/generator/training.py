@@ -198,10 +198,10 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
     if parent is not None:
         parent_config = GeneratorConfig.from_dict(_parent_config(parent))
         gen_config = parent_config.at_size(p["image_size"])
-        grown_from = parent_config.image_size if parent_config.image_size != gen_config.image_size else None
+        grown = parent_config.image_size != gen_config.image_size
     else:
         gen_config = GeneratorConfig(image_size=p["image_size"], prediction_type=p["prediction_type"])
-        grown_from = None
+        grown = False
     train_config = TrainConfig(steps=p["steps"], batch_size=p["batch_size"], seed=p["seed"],
                                max_minutes=p.get("minutes"), degrade_size=images.shape[1],
                                init_from=str(generator_files(parent)) if parent is not None else None)
@@ -223,7 +223,7 @@ def generator_train(*, job: Job, progress: JobProgress) -> dict[str, Any]:
         training_job=job, activate=p.get("activate", False), heldout=heldout, parent=parent,
         notes=(f"Trained by job {job.pk}: {result['steps']} steps on {len(train_subjects)} subjects"
                + (f", fine-tuned from {parent.name}" if parent is not None else "")
-               + (f" and grown to {gen_config.image_size} px" if grown_from else "")
+               + (f" and grown to {gen_config.image_size} px" if grown else "")
                + (f"; skin-tone groups balanced at {balance}" if balance else "") + "."),
     )
     progress.log(f"registered generator {version.name} ({version.status})")

@@ -307,6 +307,15 @@ def save_generator(unet_ema: UNet2DModel, config: GeneratorConfig, out_dir: Path
     return out_dir
 
 
+def _generator_meta(out_dir: Path) -> dict[str, Any]:
+    return json.loads((Path(out_dir) / "generator.json").read_text())
+
+
+def generator_config(out_dir: Path) -> GeneratorConfig:
+    """The config of a saved generator, without loading its weights."""
+    return GeneratorConfig.from_dict(_generator_meta(out_dir)["config"])
+
+
 def load_generator(out_dir: Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
                    ) -> tuple[UNet2DModel, GeneratorConfig, dict[str, Any], dict[str, Any]]:
     """``(unet in eval mode on device, config, scheduler_config, meta)`` of a saved generator.
@@ -314,7 +323,7 @@ def load_generator(out_dir: Path, device: torch.device | str = "cpu", dtype: tor
     The weights are cast to ``dtype`` (fp32 by default, also for a copy stored in fp16: CPUs run fp16
     convolutions several times slower; pass ``torch.float16``/``bfloat16`` for a GPU)."""
     out_dir = Path(out_dir)
-    meta = json.loads((out_dir / "generator.json").read_text())
+    meta = _generator_meta(out_dir)
     unet = UNet2DModel.from_pretrained(out_dir / "unet", low_cpu_mem_usage=False, torch_dtype=dtype)
     unet = unet.to(device).eval()
     return unet, GeneratorConfig.from_dict(meta["config"]), meta["scheduler"], meta

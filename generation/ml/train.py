@@ -45,6 +45,7 @@ from generation.ml.generator import (
     GeneratorConfig,
     Perceptual,
     build_unet,
+    generator_config,
     load_generator,
     make_scheduler,
     save_generator,
@@ -393,11 +394,9 @@ def main(argv: list[str] | None = None) -> None:
     gc = GeneratorConfig(image_size=args.image_size, prediction_type=args.prediction_type,
                          beta_schedule=args.beta_schedule)
     if args.init_from:  # the parent's network, at --image-size (grown: the same levels keep attention)
-        parent_config = GeneratorConfig.from_dict(
-            json.loads((Path(args.init_from) / "generator.json").read_text())["config"])
         try:
-            gc = replace(parent_config.at_size(gc.image_size), prediction_type=gc.prediction_type,
-                         beta_schedule=gc.beta_schedule)
+            grown = generator_config(Path(args.init_from)).at_size(gc.image_size)
+            gc = replace(grown, prediction_type=gc.prediction_type, beta_schedule=gc.beta_schedule)
         except ValueError as exc:
             parser.error(f"--init-from {args.init_from}: {exc}")
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes,

@@ -169,7 +169,7 @@ def _quiet_stderr() -> Iterator[None]:
 # --- Super-resolution -------------------------------------------------------------------------------
 
 
-def _lpips(torch_home: Path | None) -> tuple[Any, str | None]:
+def lpips_or_reason(torch_home: Path | None) -> tuple[Any, str | None]:
     """(LpipsMetric, None) or (None, why it is unavailable)."""
     if torch_home is None:
         return None, "unavailable: no torch_home with the LPIPS AlexNet backbone given"
@@ -185,7 +185,7 @@ def _lpips(torch_home: Path | None) -> tuple[Any, str | None]:
 def super_resolution_figures(cases: Sequence[StudioCase], methods: Sequence[str], torch_home: Path | None,
                              seed: int) -> dict[str, Any]:
     lows = [_shrink(c.native128, 64) if c.native128 is not None else _shrink(c.clean, 64) for c in cases]
-    metric, lpips_missing = _lpips(torch_home)
+    metric, lpips_missing = lpips_or_reason(torch_home)
     out: dict[str, Any] = {
         "input_from_native128": sum(c.native128 is not None for c in cases), "n": len(cases),
         "psnr": "dB, whole frame; psnr_y on BT.601 luma Y (16-235), psnr_rgb on RGB",

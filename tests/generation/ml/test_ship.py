@@ -87,10 +87,18 @@ def test_shipped_folder_loads_as_the_run_in_half_the_bytes(trained):
     assert "warning" not in log
 
 
+def test_a_training_set_that_holds_out_more_ships_with_the_parents_people(trained, tmp_path):
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / "dataset.json").write_text(json.dumps({"heldout_refs": ["000007.jpg"]}))  # the export: 2
+    info = ship_generator(trained["run"], tmp_path / "child", data=trained["data"], parent=parent)
+    assert info["heldout_refs"] == ["000007.jpg"]  # judged on the parent's people, like the parent
+
+
 def test_ship_refuses_another_held_out_set_an_existing_folder_and_an_unfinished_run(trained, tmp_path):
     other = tmp_path / "other-parent"
     other.mkdir()
-    (other / "dataset.json").write_text(json.dumps({"heldout_refs": ["000007.jpg"]}))
+    (other / "dataset.json").write_text(json.dumps({"heldout_refs": ["000007.jpg", "000013.jpg"]}))
     with pytest.raises(ValueError, match="held-out people differ"):
         ship_generator(trained["run"], tmp_path / "a", data=trained["data"], parent=other)
     assert not (tmp_path / "a").exists()
